@@ -1,0 +1,54 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// Dependencies point one way: ClosetModel depends on nothing; drivers depend on the
+// model; ClosetAgent assembles them; the executables only parse arguments.
+// The agent side imports no full Foundation (ICU alone costs ~20 MB RSS): see README.
+let package = Package(
+    name: "closet",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "closet-agent", targets: ["closet-agent"]),
+        .executable(name: "closet-store", targets: ["closet-store"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        .target(name: "ClosetModel"),
+        .target(
+            name: "ClosetConfig",
+            dependencies: ["ClosetModel"]
+        ),
+        .target(name: "ClosetSensors", dependencies: ["ClosetModel", "ClosetConfig"]),
+        .target(
+            name: "ClosetAgent",
+            dependencies: [
+                "ClosetModel", "ClosetConfig", "ClosetSensors",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(name: "ClosetTesting", dependencies: ["ClosetModel"]),
+        .executableTarget(
+            name: "closet-agent",
+            dependencies: [
+                "ClosetAgent", "ClosetConfig", "ClosetModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(name: "closet-store"),
+        .testTarget(name: "ClosetModelTests", dependencies: ["ClosetModel", "ClosetTesting"]),
+        .testTarget(name: "ClosetConfigTests", dependencies: ["ClosetConfig", "ClosetModel", "ClosetSensors", "ClosetTesting"]),
+        .testTarget(name: "ClosetSensorsTests", dependencies: ["ClosetSensors", "ClosetModel", "ClosetTesting"]),
+        .testTarget(
+            name: "ClosetAgentTests",
+            dependencies: [
+                "ClosetAgent", "ClosetModel", "ClosetConfig", "ClosetSensors", "ClosetTesting", "closet-agent",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,7 @@
+import ClosetConfig
+import ClosetSensors
+
+/// Every driver the agent is built with, for the config loader.
+public enum DriverRegistry {
+    public static let builtIn: [DriverFactory] = SensorDrivers.factories
+}

@@ -1,0 +1,52 @@
+import ClosetModel
+import Logging
+
+/// Owns the site's state: applies poll outcomes through the pure `SiteState` machine, logs
+/// every event, and keeps the recent ones for the console and `once`.
+public actor StateStore {
+    public private(set) var state: SiteState
+    /// The newest events, oldest first, at most `eventCapacity`.
+    public private(set) var recentEvents: [Event] = []
+    public let eventCapacity: Int
+    private let logger: Logger
+    private var observers: [AsyncStream<Event>.Continuation] = []
+
+    public init(state: SiteState, logger: Logger, eventCapacity: Int = 500) {
+        self.state = state
+        self.logger = logger
+        self.eventCapacity = eventCapacity
+    }
+
+    /// Applies one poll's outcome; returns the events it caused.
+    @discardableResult
+    public func apply(_ outcome: PollOutcome, device: String, at time: Timestamp) -> [Event] {
+        let events = state.apply(outcome, device: device, at: time)
+        for event in events {
+            let level: Logger.Level = switch event.level {
+            case .crit: .error
+            case .warn, .unknown: .warning
+            case .ok: .notice
+            }
+            logger.log(level: level, "\(event)")
+            for observer in observers { observer.yield(event) }
+        }
+        recentEvents.append(contentsOf: events)
+        if recentEvents.count > eventCapacity { recentEvents.removeFirst(recentEvents.count - eventCapacity) }
+        if case .failed(let reason) = outcome, events.isEmpty {
+            logger.debug("'\(device)' still failing: \(reason)")
+        }
+        return events
+    }
+
+    /// A stream of every event from now on.
+    public func events() -> AsyncStream<Event> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(1000))
+        observers.append(continuation)
+        return stream
+    }
+
+    public func finishObservers() {
+        for observer in observers { observer.finish() }
+        observers.removeAll()
+    }
+}

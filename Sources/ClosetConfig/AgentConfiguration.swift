@@ -1,0 +1,121 @@
+import ClosetModel
+
+/// The agent's whole configuration: a plain value, filled by `ConfigLoader` from TOML.
+public struct AgentConfiguration: Sendable {
+    /// The site id the store knows this closet by.
+    public var site: String
+    /// The board profile named by `agent.board`, if any.
+    public var board: BoardProfile?
+    /// Root of the sysfs tree (`/sys`; a fixture folder in tests).
+    public var sysfsRoot: String
+    /// `trace`, `debug`, `info`, `notice`, `warning`, `error`, `critical`.
+    public var logLevel: String
+    public var devices: [DeviceConfiguration]
+
+    public init(
+        site: String, board: BoardProfile? = nil, sysfsRoot: String = "/sys", logLevel: String = "info",
+        devices: [DeviceConfiguration] = []
+    ) {
+        self.site = site
+        self.board = board
+        self.sysfsRoot = sysfsRoot
+        self.logLevel = logLevel
+        self.devices = devices
+    }
+
+    public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+}
+
+/// How often and how patiently one device is polled.
+public struct PollSettings: Sendable, Hashable {
+    public var interval: Duration
+    /// A poll not finished by then is abandoned and the device marked stale.
+    public var timeout: Duration
+    /// Failed polls are retried at `interval`, then twice that, and so on up to this.
+    public var maxBackoff: Duration
+
+    public init(interval: Duration = .seconds(10), timeout: Duration = .seconds(5), maxBackoff: Duration = .seconds(300)) {
+        self.interval = interval
+        self.timeout = timeout
+        self.maxBackoff = maxBackoff
+    }
+
+    /// The delay before the next poll after `failures` consecutive failures (0 = success).
+    public func delay(afterFailures failures: Int) -> Duration {
+        guard failures > 0 else { return interval }
+        var d = interval
+        for _ in 1..<min(failures, 32) {
+            d = d * 2
+            if d >= maxBackoff { return max(maxBackoff, interval) }
+        }
+        return min(max(d, interval), max(maxBackoff, interval))
+    }
+}
+
+/// One configured device.
+public struct DeviceConfiguration: Sendable {
+    public var name: String
+    public var kind: DeviceKind
+    public var driverName: String
+    public var driver: any DriverConfiguration
+    public var poll: PollSettings
+    /// Configured rules first, then the kind's defaults.
+    public var rules: [BoundRule]
+    public var staleLevel: HealthLevel
+    /// The line of the device's table in the config file.
+    public var line: Int
+
+    public init(
+        name: String, kind: DeviceKind, driverName: String, driver: any DriverConfiguration,
+        poll: PollSettings = PollSettings(), rules: [BoundRule] = [], staleLevel: HealthLevel = .unknown,
+        line: Int = 0
+    ) {
+        self.name = name
+        self.kind = kind
+        self.driverName = driverName
+        self.driver = driver
+        self.poll = poll
+        self.rules = rules
+        self.staleLevel = staleLevel
+        self.line = line
+    }
+
+    public var policy: DevicePolicy {
+        DevicePolicy(kind: kind, driver: driverName, rules: rules, staleLevel: staleLevel)
+    }
+}
+
+/// A driver's own settings, read from its device table.
+public protocol DriverConfiguration: Sendable {
+    /// The settings as `key = value` pairs for `closet-agent config`, secrets masked.
+    var summary: [(key: String, value: String)] { get }
+    /// Builds the driver. Throws when something needed at run time is missing.
+    func makeDriver() throws -> any DeviceDriver
+}
+
+/// What a driver's config reader may use besides its own table.
+public struct ConfigContext: Sendable {
+    public var sysfsRoot: String
+    public var board: BoardProfile?
+    /// The folder of the config file, for relative paths.
+    public var directory: String
+}
+
+/// Registers one driver with the config loader.
+public struct DriverFactory: Sendable {
+    public var name: String
+    /// The device kinds this driver can be configured under (`[[sensor]]`, `[[link]]`, ...).
+    public var kinds: [DeviceKind]
+    /// Reads the driver's keys from the device table (the common keys are already taken);
+    /// returns nil after reporting problems.
+    public var read: @Sendable (ConfigReader, ConfigContext) -> (any DriverConfiguration)?
+
+    public init(
+        name: String, kinds: [DeviceKind],
+        read: @escaping @Sendable (ConfigReader, ConfigContext) -> (any DriverConfiguration)?
+    ) {
+        self.name = name
+        self.kinds = kinds
+        self.read = read
+    }
+}

@@ -1,0 +1,126 @@
+import ClosetAgent
+import ClosetConfig
+import ClosetModel
+import Logging
+import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+enum ClosetAgentMain {
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            let command = try AgentCommandLine.parse(arguments)
+            exit(await execute(command))
+        } catch {
+            writeStandardError(error.description + "\n")
+            exit(64)  // EX_USAGE
+        }
+    }
+
+    /// Runs a parsed command; returns the exit code.
+    static func execute(_ command: ParsedCommand) async -> Int32 {
+        let config = command.value("config", default: "/etc/closet/agent.toml")
+        let boards = command.value("boards-dir", default: "/usr/share/closet/boards")
+        switch command.name {
+        case "help":
+            if let name = command.argument, let spec = AgentCommandLine.commands.first(where: { $0.name == name }) {
+                print(spec.help, terminator: "")
+            } else {
+                print(AgentCommandLine.overview, terminator: "")
+            }
+            return 0
+        case "version":
+            print("closet-agent \(ClosetVersion.string)")
+            return 0
+        case "check-config":
+            let path = command.argument ?? config
+            do {
+                let c = try loader(boards).load(path: path)
+                let devices = c.devices.map { "\($0.kind.rawValue) '\($0.name)' (\($0.driverName))" }
+                print("\(path): OK, site '\(c.site)', \(c.devices.count) devices: \(devices.joined(separator: ", "))")
+                return 0
+            } catch {
+                writeStandardError(error.description + "\n")
+                writeStandardError("\(path): \(error.issues.count) problem\(error.issues.count == 1 ? "" : "s")\n")
+                return 1
+            }
+        case "once":
+            guard let configuration = load(config, boards) else { return 2 }
+            bootstrapLogging(level: "error")
+            let clock = WallClock()
+            do {
+                let agent = try Agent(configuration: configuration, clock: clock, logger: Logger(label: "closet-agent"))
+                let state = await agent.pollAllOnce(clock: clock)
+                let events = await agent.store.recentEvents
+                if command.flags.contains("json") {
+                    print(SnapshotRendering.json(state, events: events, now: clock.now), terminator: "")
+                } else {
+                    print(SnapshotRendering.table(state, events: events, now: clock.now), terminator: "")
+                }
+                return 0
+            } catch {
+                writeStandardError("closet-agent: \(error)\n")
+                return 1
+            }
+        default:  // run
+            if let level = command.values["log-level"], Logger.Level(rawValue: level) == nil {
+                writeStandardError(
+                    "run: --log-level must be one of \(AgentConfiguration.logLevels.joined(separator: ", "))\n")
+                return 64
+            }
+            guard let configuration = load(config, boards) else { return 2 }
+            bootstrapLogging(level: command.values["log-level"] ?? configuration.logLevel)
+            let logger = Logger(label: "closet-agent")
+            do {
+                let agent = try Agent(configuration: configuration, clock: WallClock(), logger: logger)
+                let group = ServiceGroup(
+                    configuration: .init(
+                        services: [.init(service: agent, successTerminationBehavior: .gracefullyShutdownGroup)],
+                        gracefulShutdownSignals: [.sigterm, .sigint],
+                        logger: logger))
+                try await group.run()
+                return 0
+            } catch {
+                logger.critical("\(error)")
+                return 1
+            }
+        }
+    }
+
+    static func loader(_ boards: String) -> ConfigLoader {
+        ConfigLoader(drivers: DriverRegistry.builtIn, defaultBoardsDirectory: boards)
+    }
+
+    static func load(_ path: String, _ boards: String) -> AgentConfiguration? {
+        do {
+            return try loader(boards).load(path: path)
+        } catch {
+            writeStandardError(error.description + "\n")
+            return nil
+        }
+    }
+
+    static func bootstrapLogging(level: String) {
+        let chosen = Logger.Level(rawValue: level) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = chosen
+            return handler
+        }
+    }
+}
+
+/// Writes to fd 2 directly: the C `stderr` global is shared mutable state to Swift 6.
+func writeStandardError(_ string: String) {
+    var bytes = Array(string.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress! + offset, $0.count - offset) }
+        if n <= 0 { return }
+        offset += n
+    }
+}
