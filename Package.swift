@@ -22,10 +22,17 @@ let package = Package(
             dependencies: ["ClosetModel"]
         ),
         .target(name: "ClosetSensors", dependencies: ["ClosetModel", "ClosetConfig"]),
+        .systemLibrary(
+            name: "CModbus", pkgConfig: "libmodbus",
+            providers: [.apt(["libmodbus-dev"])]
+        ),
+        .target(name: "ClosetSerial", dependencies: ["ClosetModel"]),
+        .target(name: "ClosetModbus", dependencies: ["ClosetModel", "ClosetConfig", "CModbus"]),
+        .target(name: "ClosetMegatec", dependencies: ["ClosetModel", "ClosetConfig", "ClosetSerial"]),
         .target(
             name: "ClosetAgent",
             dependencies: [
-                "ClosetModel", "ClosetConfig", "ClosetSensors",
+                "ClosetModel", "ClosetConfig", "ClosetSensors", "ClosetModbus",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -42,6 +49,8 @@ let package = Package(
         .executableTarget(name: "closet-store"),
         .testTarget(name: "ClosetModelTests", dependencies: ["ClosetModel", "ClosetTesting"]),
         .testTarget(name: "ClosetConfigTests", dependencies: ["ClosetConfig", "ClosetModel", "ClosetSensors", "ClosetTesting"]),
+        .testTarget(name: "ClosetModbusTests", dependencies: ["ClosetModbus", "ClosetModel", "ClosetConfig", "ClosetTesting"]),
+        .testTarget(name: "ClosetMegatecTests", dependencies: ["ClosetMegatec", "ClosetSerial", "ClosetModel", "ClosetConfig", "ClosetTesting"]),
         .testTarget(name: "ClosetSensorsTests", dependencies: ["ClosetSensors", "ClosetModel", "ClosetTesting"]),
         .testTarget(
             name: "ClosetAgentTests",

@@ -20,10 +20,11 @@ public final class Agent<C: Clock>: Service where C.Instant == Timestamp, C.Dura
         }
         let store = StateStore(state: state, logger: logger)
         self.store = store
+        let runtime = DriverRuntime()
         self.pollers = try configuration.devices.map { device in
             let driver: any DeviceDriver
             do {
-                driver = try device.driver.makeDriver()
+                driver = try device.driver.makeDriver(runtime)
             } catch {
                 throw AgentError("\(device.kind.rawValue) '\(device.name)' (\(device.driverName)): \(error)")
             }

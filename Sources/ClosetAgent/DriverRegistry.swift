@@ -1,7 +1,8 @@
 import ClosetConfig
+import ClosetModbus
 import ClosetSensors
 
 /// Every driver the agent is built with, for the config loader.
 public enum DriverRegistry {
-    public static let builtIn: [DriverFactory] = SensorDrivers.factories
+    public static let builtIn: [DriverFactory] = SensorDrivers.factories + [ModbusDriver.factory]
 }

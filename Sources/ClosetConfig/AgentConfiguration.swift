@@ -90,7 +90,7 @@ public protocol DriverConfiguration: Sendable {
     /// The settings as `key = value` pairs for `closet-agent config`, secrets masked.
     var summary: [(key: String, value: String)] { get }
     /// Builds the driver. Throws when something needed at run time is missing.
-    func makeDriver() throws -> any DeviceDriver
+    func makeDriver(_ runtime: DriverRuntime) throws -> any DeviceDriver
 }
 
 /// What a driver's config reader may use besides its own table.

@@ -37,6 +37,9 @@ public final class ConfigDiagnostics: @unchecked Sendable {
 
     func noteSecret(line: Int, key: String) { secretLines.append((line, key)) }
 
+    /// Adds an issue found in another file (a map or profile the config refers to).
+    public func append(_ issue: ConfigIssue) { issues.append(issue) }
+
     /// Issues sorted by line, as a reader expects them.
     public var sortedIssues: [ConfigIssue] {
         issues.enumerated().sorted { ($0.element.line, $0.offset) < ($1.element.line, $1.offset) }.map(\.element)

@@ -31,7 +31,7 @@ public struct HwmonDriver: DeviceDriver {
             ]
         }
 
-        public func makeDriver() throws -> any DeviceDriver { HwmonDriver(configuration: self) }
+        public func makeDriver(_ runtime: DriverRuntime) throws -> any DeviceDriver { HwmonDriver(configuration: self) }
     }
 
     public static let factory = DriverFactory(name: "hwmon", kinds: [.sensor]) { r, context in

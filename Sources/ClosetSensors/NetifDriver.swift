@@ -20,7 +20,7 @@ public struct NetifDriver: DeviceDriver {
             [("sysfs_root", sysfsRoot), ("interfaces", interfaces.isEmpty ? "physical" : interfaces.joined(separator: ", "))]
         }
 
-        public func makeDriver() throws -> any DeviceDriver { NetifDriver(configuration: self) }
+        public func makeDriver(_ runtime: DriverRuntime) throws -> any DeviceDriver { NetifDriver(configuration: self) }
     }
 
     public static let factory = DriverFactory(name: "netif", kinds: [.link]) { r, context in

@@ -9,7 +9,7 @@ import Testing
 struct GivenDriver: DriverConfiguration {
     let driver: any DeviceDriver
     var summary: [(key: String, value: String)] { [] }
-    func makeDriver() throws -> any DeviceDriver { driver }
+    func makeDriver(_ runtime: DriverRuntime) throws -> any DeviceDriver { driver }
 }
 
 /// Waits in real time (bounded) until `condition` holds; the clock under test never moves here.
