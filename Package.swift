@@ -32,7 +32,7 @@ let package = Package(
         .target(
             name: "ClosetAgent",
             dependencies: [
-                "ClosetModel", "ClosetConfig", "ClosetSensors", "ClosetModbus",
+                "ClosetModel", "ClosetConfig", "ClosetSensors", "ClosetModbus", "ClosetMegatec",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

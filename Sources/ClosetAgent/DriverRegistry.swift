@@ -1,8 +1,9 @@
 import ClosetConfig
+import ClosetMegatec
 import ClosetModbus
 import ClosetSensors
 
 /// Every driver the agent is built with, for the config loader.
 public enum DriverRegistry {
-    public static let builtIn: [DriverFactory] = SensorDrivers.factories + [ModbusDriver.factory]
+    public static let builtIn: [DriverFactory] = SensorDrivers.factories + [ModbusDriver.factory, MegatecDriver.factory]
 }

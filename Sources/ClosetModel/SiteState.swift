@@ -17,7 +17,12 @@ public struct DevicePolicy: Sendable, Hashable {
     /// Rules every device of a kind has after its configured ones.
     public static func defaultRules(for kind: DeviceKind) -> [BoundRule] {
         switch kind {
-        case .ups: [BoundRule(VariablePattern(VariableName.upsStatus.rawValue), .defaultUPSFlags)]
+        case .ups:
+            [
+                BoundRule(VariablePattern(VariableName.upsStatus.rawValue), .defaultUPSFlags),
+                // Drivers report a UPS's own alarm ("UPS failed", "General fault") here, "none" if clear.
+                BoundRule(VariablePattern("ups.alarm"), .expect(values: ["none"], level: .crit)),
+            ]
         default: []
         }
     }

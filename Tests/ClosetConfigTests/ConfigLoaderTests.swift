@@ -118,10 +118,10 @@ let secretDriver = DriverFactory(name: "secretive", kinds: [.switch]) { r, _ in
     @Test func aDriverUnderTheWrongKindSaysWhereItGoes() {
         #expect(
             issues(Self.head + "[[sensor]]\nname = \"n\"\ndriver = \"netif\"\ninterfaces = [\"eth0\"]\n")
-                == ["6: sensor[0].driver: unknown driver \"netif\" for [[sensor]] (available: hwmon); \"netif\" goes under [[link]]"])
+                == ["6: sensor[0].driver: unknown driver \"netif\" for [[sensor]] (available: hwmon, onewire); \"netif\" goes under [[link]]"])
         #expect(
             issues(Self.head + "[[sensor]]\nname = \"n\"\ndriver = \"hwmn\"\n")
-                == ["6: sensor[0].driver: unknown driver \"hwmn\" for [[sensor]] (available: hwmon); did you mean \"hwmon\"?"])
+                == ["6: sensor[0].driver: unknown driver \"hwmn\" for [[sensor]] (available: hwmon, onewire); did you mean \"hwmon\"?"])
     }
 
     @Test func requiredKeysAreNamed() {
