@@ -41,12 +41,13 @@ let package = Package(
         .executableTarget(
             name: "closet-agent",
             dependencies: [
-                "ClosetAgent", "ClosetConfig", "ClosetModel",
+                "ClosetAgent", "ClosetConfig", "ClosetModel", "ClosetModbus",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(name: "closet-store"),
+        .executableTarget(name: "closet-bench", dependencies: ["ClosetModbus", "ClosetConfig", "ClosetModel"]),
         .testTarget(name: "ClosetModelTests", dependencies: ["ClosetModel", "ClosetTesting"]),
         .testTarget(name: "ClosetConfigTests", dependencies: ["ClosetConfig", "ClosetModel", "ClosetSensors", "ClosetTesting"]),
         .testTarget(name: "ClosetModbusTests", dependencies: ["ClosetModbus", "ClosetModel", "ClosetConfig", "ClosetTesting"]),

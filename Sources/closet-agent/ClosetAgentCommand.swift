@@ -1,5 +1,6 @@
 import ClosetAgent
 import ClosetConfig
+import ClosetModbus
 import ClosetModel
 import Logging
 import ServiceLifecycle
@@ -48,6 +49,14 @@ enum ClosetAgentMain {
                 writeStandardError("\(path): \(error.issues.count) problem\(error.issues.count == 1 ? "" : "s")\n")
                 return 1
             }
+        case "probe":
+            do {
+                print(try await probe(command), terminator: "")
+                return 0
+            } catch {
+                writeStandardError("probe: \(error)\n")
+                return 64
+            }
         case "once":
             guard let configuration = load(config, boards) else { return 2 }
             bootstrapLogging(level: "error")
@@ -91,6 +100,45 @@ enum ClosetAgentMain {
         }
     }
 
+    static func probe(_ command: ParsedCommand) async throws(UsageError) -> String {
+        let timeout = try Duration(parsing: command.value("timeout", default: "300ms"))
+            .orThrow(UsageError(description: "--timeout: not a duration such as 300ms"))
+        switch command.argument {
+        case "modbus":
+            let endpoint: ModbusEndpoint
+            if let host = command.values["host"] {
+                let port = try Int(command.value("port", default: "502")).orThrow(UsageError(description: "--port: not a number"))
+                endpoint = .tcp(host: host, port: port)
+            } else if let device = command.values["device"] {
+                let baud = try Int(command.value("baud", default: "9600")).orThrow(UsageError(description: "--baud: not a number"))
+                let parity = try ModbusEndpoint.Parity(rawValue: command.value("parity", default: "none"))
+                    .orThrow(UsageError(description: "--parity: none, even or odd"))
+                endpoint = .rtu(device: device, baud: baud, parity: parity, dataBits: 8, stopBits: 1, rs485: false)
+            } else {
+                throw UsageError(description: "modbus: give --device PATH (RTU) or --host HOST (TCP)")
+            }
+            let units = try parseUnits(command.value("unit", default: "1..10"))
+            return await Probe.modbus(endpoint: endpoint, units: units, timeout: timeout)
+        case "megatec":
+            guard let device = command.values["device"] else { throw UsageError(description: "megatec: give --device PATH") }
+            let baud = try Int(command.value("baud", default: "2400")).orThrow(UsageError(description: "--baud: not a number"))
+            return await Probe.megatec(device: device, baud: baud, timeout: timeout)
+        default:
+            throw UsageError(description: "say what to probe: 'probe modbus' or 'probe megatec'")
+        }
+    }
+
+    /// `3` or `1..10`, within Modbus's 0..247.
+    static func parseUnits(_ text: String) throws(UsageError) -> ClosedRange<Int> {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: true).compactMap { Int($0) }
+        let range: ClosedRange<Int>? =
+            parts.count == 1 ? parts[0]...parts[0] : parts.count == 2 && parts[0] <= parts[1] ? parts[0]...parts[1] : nil
+        guard let range, range.lowerBound >= 0, range.upperBound <= 247 else {
+            throw UsageError(description: "--unit: \"\(text)\" is not a unit id or range like 1..10 (0..247)")
+        }
+        return range
+    }
+
     static func loader(_ boards: String) -> ConfigLoader {
         ConfigLoader(drivers: DriverRegistry.builtIn, defaultBoardsDirectory: boards)
     }
@@ -111,6 +159,13 @@ enum ClosetAgentMain {
             handler.logLevel = chosen
             return handler
         }
+    }
+}
+
+extension Optional {
+    func orThrow<E: Error>(_ error: E) throws(E) -> Wrapped {
+        guard let self else { throw error }
+        return self
     }
 }
 

@@ -88,6 +88,18 @@ enum AgentCommandLine {
             name: "check-config",
             abstract: "Validate a configuration file and print every problem with file:line and key.",
             options: [configOption, boardsOption], argument: ("FILE", "The file to check (default: --config).")),
+        CommandSpec(
+            name: "probe",
+            abstract: "Scan a bus for devices: 'probe modbus' (unit ids, built-in maps) or 'probe megatec'.",
+            options: [
+                .init(name: "device", value: "PATH", help: "Serial device (Modbus RTU or Megatec)."),
+                .init(name: "host", value: "HOST", help: "Modbus TCP host (instead of --device)."),
+                .init(name: "port", value: "N", help: "Modbus TCP port.", defaultValue: "502"),
+                .init(name: "baud", value: "N", help: "Serial speed.", defaultValue: "9600 (modbus), 2400 (megatec)"),
+                .init(name: "parity", value: "P", help: "none, even or odd (Modbus RTU).", defaultValue: "none"),
+                .init(name: "unit", value: "A..B", help: "Modbus unit ids to try.", defaultValue: "1..10"),
+                .init(name: "timeout", value: "T", help: "How long each request may take.", defaultValue: "300ms"),
+            ], argument: ("KIND", "modbus or megatec.")),
         CommandSpec(name: "version", abstract: "Print the agent's version.", options: []),
     ]
 

@@ -1,0 +1,71 @@
+// Measurements for tools/bench: each subcommand drives the agent's real code path and
+// prints one line of numbers. Not shipped on the board.
+import ClosetConfig
+import ClosetModbus
+import ClosetModel
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+enum ClosetBench {
+    static func main() async throws {
+        let args = Array(CommandLine.arguments.dropFirst())
+        func value(_ name: String, _ fallback: String) -> String {
+            guard let i = args.firstIndex(of: "--" + name), i + 1 < args.count else { return fallback }
+            return args[i + 1]
+        }
+        func map(_ name: String) -> RegisterMap {
+            let text = BuiltInMaps.all.first { $0.name == name }!.text
+            return RegisterMapReader.parse(text, file: name, defaultName: name, into: ConfigDiagnostics(file: name))!
+        }
+        switch args.first {
+        case "modbus-tcp-rate":
+            // Sequential reads of the probe's two input registers, as the raw C loop does.
+            let endpoint = ModbusEndpoint.tcp(host: "127.0.0.1", port: Int(value("port", "1502"))!)
+            let count = Int(value("count", "2000"))!
+            let bus = ModbusBus(endpoint: endpoint, responseTimeout: .seconds(1), byteTimeout: .milliseconds(500))
+            let driver = ModbusDriver(configuration: .init(endpoint: endpoint, unit: 2, map: map("generic-th-probe")), bus: bus)
+            _ = try await driver.poll(at: Timestamp(nanosecondsSinceEpoch: 0))
+            let start = ContinuousClock.now
+            for _ in 0..<count { _ = try await driver.poll(at: Timestamp(nanosecondsSinceEpoch: 0)) }
+            let seconds = (ContinuousClock.now - start).seconds
+            print("swift-driver \(count) transactions in \(format3(seconds)) s: \(Int(Double(count) / seconds)) per second")
+        case "modbus-closet-poll":
+            // One full poll of the closet's UPS (unit 1) and four probes (units 2-5) on one bus.
+            let endpoint: ModbusEndpoint =
+                args.contains("--device")
+                ? .rtu(device: value("device", ""), baud: 9600, parity: .none, dataBits: 8, stopBits: 1, rs485: false)
+                : .tcp(host: "127.0.0.1", port: Int(value("port", "1502"))!)
+            let coalesce = value("coalesce", "on") == "on"
+            let bus = ModbusBus(endpoint: endpoint, responseTimeout: .seconds(2), byteTimeout: .milliseconds(500))
+            let drivers = [ModbusDriver(configuration: .init(endpoint: endpoint, unit: 1, map: map("apc-smt"), coalesce: coalesce), bus: bus)]
+                + (2...5).map { ModbusDriver(configuration: .init(endpoint: endpoint, unit: $0, map: map("generic-th-probe"), coalesce: coalesce), bus: bus) }
+            for d in drivers { _ = try? await d.poll(at: Timestamp(nanosecondsSinceEpoch: 0)) }  // warm up the line
+            let rounds = Int(value("rounds", "5"))!
+            var best = Double.infinity
+            var transactions = 0
+            for _ in 0..<rounds {
+                let before = bus.transactions
+                let start = ContinuousClock.now
+                // The poll loop polls devices concurrently; the bus serializes them.
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for d in drivers { group.addTask { _ = try await d.poll(at: Timestamp(nanosecondsSinceEpoch: 0)) } }
+                    try await group.waitForAll()
+                }
+                best = min(best, (ContinuousClock.now - start).seconds)
+                transactions = bus.transactions - before
+            }
+            print("closet-poll coalesce=\(coalesce ? "on" : "off") transactions=\(transactions) best-wall=\(format3(best)) s over \(rounds) rounds")
+        default:
+            print("usage: closet-bench modbus-tcp-rate --port P [--count N] | modbus-closet-poll (--port P | --device D) [--coalesce on|off]")
+            exit(64)
+        }
+    }
+
+    static func format3(_ v: Double) -> String {
+        let ms = Int((v * 1000).rounded())
+        return "\(ms / 1000).\(String(repeating: "0", count: 3 - String(ms % 1000).count))\(ms % 1000)"
+    }
+}
