@@ -26,13 +26,18 @@ let package = Package(
             name: "CModbus", pkgConfig: "libmodbus",
             providers: [.apt(["libmodbus-dev"])]
         ),
+        .systemLibrary(
+            name: "CNetSNMP", pkgConfig: "netsnmp",
+            providers: [.apt(["libsnmp-dev"])]
+        ),
+        .target(name: "ClosetSNMP", dependencies: ["ClosetModel", "ClosetConfig", "CNetSNMP"]),
         .target(name: "ClosetSerial", dependencies: ["ClosetModel"]),
         .target(name: "ClosetModbus", dependencies: ["ClosetModel", "ClosetConfig", "CModbus"]),
         .target(name: "ClosetMegatec", dependencies: ["ClosetModel", "ClosetConfig", "ClosetSerial"]),
         .target(
             name: "ClosetAgent",
             dependencies: [
-                "ClosetModel", "ClosetConfig", "ClosetSensors", "ClosetModbus", "ClosetMegatec",
+                "ClosetModel", "ClosetConfig", "ClosetSensors", "ClosetModbus", "ClosetMegatec", "ClosetSNMP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -50,13 +55,14 @@ let package = Package(
         .executableTarget(name: "closet-bench", dependencies: ["ClosetModbus", "ClosetConfig", "ClosetModel"]),
         .testTarget(name: "ClosetModelTests", dependencies: ["ClosetModel", "ClosetTesting"]),
         .testTarget(name: "ClosetConfigTests", dependencies: ["ClosetConfig", "ClosetModel", "ClosetSensors", "ClosetTesting"]),
+        .testTarget(name: "ClosetSNMPTests", dependencies: ["ClosetSNMP", "ClosetModel", "ClosetConfig", "ClosetTesting"]),
         .testTarget(name: "ClosetModbusTests", dependencies: ["ClosetModbus", "ClosetModel", "ClosetConfig", "ClosetTesting"]),
         .testTarget(name: "ClosetMegatecTests", dependencies: ["ClosetMegatec", "ClosetSerial", "ClosetModel", "ClosetConfig", "ClosetTesting"]),
         .testTarget(name: "ClosetSensorsTests", dependencies: ["ClosetSensors", "ClosetModel", "ClosetTesting"]),
         .testTarget(
             name: "ClosetAgentTests",
             dependencies: [
-                "ClosetAgent", "ClosetModel", "ClosetConfig", "ClosetSensors", "ClosetTesting", "closet-agent",
+                "ClosetAgent", "ClosetModel", "ClosetConfig", "ClosetSensors", "ClosetModbus", "ClosetTesting", "closet-agent",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

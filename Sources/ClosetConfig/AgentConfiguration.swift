@@ -91,6 +91,12 @@ public protocol DriverConfiguration: Sendable {
     var summary: [(key: String, value: String)] { get }
     /// Builds the driver. Throws when something needed at run time is missing.
     func makeDriver(_ runtime: DriverRuntime) throws -> any DeviceDriver
+    /// Rules this driver's readings need, after the configured ones (a switch's flap count).
+    var defaultRules: [BoundRule] { get }
+}
+
+extension DriverConfiguration {
+    public var defaultRules: [BoundRule] { [] }
 }
 
 /// What a driver's config reader may use besides its own table.

@@ -121,7 +121,12 @@ public struct ConfigLoader: Sendable {
         }
         let poll = readPoll(t, base: defaults)
         let staleLevel = t.level("stale_level") ?? .unknown
-        let rules = t.table("thresholds").map { readRules($0) } ?? []
+        var rules = t.table("thresholds").map { readRules($0) } ?? []
+        if kind == .switch || kind == .link {
+            rules += readPortSelectors(t)
+        } else if t.table["ports"] != nil {
+            t.report("ports", "port selections apply to [[switch]] and [[link]] devices")
+        }
 
         let candidates = drivers.filter { $0.kinds.contains(kind) }
         let driverName = t.requiredString("driver")
@@ -145,7 +150,7 @@ public struct ConfigLoader: Sendable {
         guard let name, let driverName, let driver else { return nil }
         return DeviceConfiguration(
             name: name, kind: kind, driverName: driverName, driver: driver, poll: poll,
-            rules: rules + DevicePolicy.defaultRules(for: kind), staleLevel: staleLevel, line: t.line)
+            rules: rules + driver.defaultRules + DevicePolicy.defaultRules(for: kind), staleLevel: staleLevel, line: t.line)
     }
 
     private func readRules(_ r: ConfigReader) -> [BoundRule] {
@@ -156,6 +161,38 @@ public struct ConfigLoader: Sendable {
             rule.finish()
         }
         return rules
+    }
+
+    /// `[[switch.ports]]` tables: which ports matter and how much, first match wins.
+    /// `match` is an interface-name glob or a list of them, `index` a port index or a list;
+    /// `level` is what a down port means (default warn); `role` names it in messages.
+    private func readPortSelectors(_ t: ConfigReader) -> [BoundRule] {
+        var selectors: [HealthRule.PortSelector] = []
+        var otherwise = HealthLevel.warn
+        for p in t.tables("ports") {
+            defer { p.finish() }
+            let names = p.strings("match") ?? []
+            var indexes: [Int] = []
+            if let node = p.node("index") {
+                switch node.value {
+                case .integer(let i): indexes = [Int(i)]
+                case .array(let items):
+                    indexes = items.compactMap { if case .integer(let i) = $0.value { Int(i) } else { nil } }
+                    if indexes.count != items.count { p.report("index", "expected port numbers, e.g. index = [1, 2, 49]") }
+                default: p.report("index", "expected a port number or a list of them, got \(node.value.typeName)")
+                }
+            }
+            let level = p.level("level") ?? .warn
+            let role = p.string("role")
+            if names.isEmpty && indexes.isEmpty {
+                p.reportTable("a port selection needs match = \"Gi1/0/*\" or index = [1, 2]")
+                continue
+            }
+            if names == ["*"], indexes.isEmpty { otherwise = level; continue }
+            selectors.append(.init(names: names, indexes: indexes, level: level, role: role))
+        }
+        guard !selectors.isEmpty || otherwise != .warn else { return [] }
+        return [BoundRule(VariablePattern("port.*.oper"), .ports(selectors, otherwise: otherwise))]
     }
 
     private func readRule(_ r: ConfigReader, pattern: String) -> BoundRule? {

@@ -52,6 +52,19 @@ public enum PortField: String, Sendable, CaseIterable {
     case speed
     /// Carrier detected (1) or not (0).
     case carrier
+    /// The port's description set by the network admin (IF-MIB ifAlias).
+    case alias
+    /// Seconds since the port last changed state (IF-MIB ifLastChange against sysUpTime).
+    case lastChange = "last_change"
+    /// Input plus output errors per second since the last poll.
+    case errors
+    /// Input plus output discards per second since the last poll.
+    case discards
+    /// Traffic in bits per second since the last poll (64-bit counters).
+    case inBps = "in_bps"
+    case outBps = "out_bps"
+    /// State changes within the flap window.
+    case flaps
 }
 
 /// The physical unit of a reading.

@@ -23,6 +23,10 @@ public struct DevicePolicy: Sendable, Hashable {
                 // Drivers report a UPS's own alarm ("UPS failed", "General fault") here, "none" if clear.
                 BoundRule(VariablePattern("ups.alarm"), .expect(values: ["none"], level: .crit)),
             ]
+        case .switch, .link:
+            // A port that goes down is a warning unless [[ports]] selections say otherwise;
+            // admin-down ports are never faults.
+            [BoundRule(VariablePattern("port.*.oper"), .ports([], otherwise: .warn))]
         default: []
         }
     }
@@ -140,7 +144,9 @@ public struct SiteState: Sendable {
             let rule = device.policy.rule(for: reading.name)
             if let rule {
                 let previous = device.levels[reading.name]?.level
-                let (level, reason) = rule.evaluate(reading.value, unit: reading.unit, previous: previous ?? .ok)
+                let (level, reason) = rule.evaluate(
+                    reading.value, unit: reading.unit, previous: previous ?? .ok, variable: reading.name,
+                    sibling: { name in readings.first { $0.name == name }?.value })
                 newLevels[reading.name] = Problem(level: level, reason: reason)
                 if level != (previous ?? .ok) {
                     events.append(
@@ -160,7 +166,7 @@ public struct SiteState: Sendable {
                         time: time, device: name, variable: reading.name, kind: .status,
                         old: before.description, new: after.description,
                         level: newLevels[reading.name]?.level ?? .ok, reason: change))
-            } else if case .expect = rule, newLevels[reading.name]?.level == device.levels[reading.name]?.level {
+            } else if rule?.watchesChanges == true, newLevels[reading.name]?.level == device.levels[reading.name]?.level {
                 events.append(
                     Event(
                         time: time, device: name, variable: reading.name, kind: .change,
@@ -201,5 +207,15 @@ public struct SiteState: Sendable {
             device.freshness = .stale(reason: reason, since: time)
         }
         device.health = device.policy.staleLevel
+    }
+}
+
+extension HealthRule {
+    /// Rules over words (port states, expected values): a change is news even at the same level.
+    var watchesChanges: Bool {
+        switch self {
+        case .expect, .ports: true
+        case .limits, .flags: false
+        }
     }
 }

@@ -62,6 +62,30 @@ public enum HealthRule: Sendable, Hashable {
     case expect(values: [String], level: HealthLevel)
     /// Each UPS status flag that is set raises the level to its mapped level.
     case flags([FlagLevel])
+    /// For `port.N.oper`: up is OK, an admin-down port is OK (switched off on purpose), any
+    /// other state takes the level of the first selector matching the port (by its
+    /// `port.N.name` or index); ports no selector matches use `otherwise`.
+    case ports([PortSelector], otherwise: HealthLevel)
+
+    /// Picks ports by interface name pattern or by index, and says how much a down one matters.
+    public struct PortSelector: Sendable, Hashable {
+        public var names: [String]
+        public var indexes: [Int]
+        public var level: HealthLevel
+        /// What the port is, for the reason text: "uplink", "server".
+        public var role: String?
+
+        public init(names: [String] = [], indexes: [Int] = [], level: HealthLevel, role: String? = nil) {
+            self.names = names
+            self.indexes = indexes
+            self.level = level
+            self.role = role
+        }
+
+        public func matches(index: Int, name: String?) -> Bool {
+            indexes.contains(index) || (name.map { n in names.contains { globMatch($0, n) } } ?? false)
+        }
+    }
 
     public struct Limits: Sendable, Hashable {
         public var warnHigh: Double?
@@ -103,9 +127,23 @@ public enum HealthRule: Sendable, Hashable {
         FlagLevel(.bypass, .warn, "on bypass"),
     ])
 
-    /// The level for `value` given the level this rule had before, and why.
-    public func evaluate(_ value: ReadingValue, unit: Unit?, previous: HealthLevel) -> (HealthLevel, String) {
+    /// The level for `value` given the level this rule had before, and why. `sibling` gives
+    /// another reading of the same device from the same poll (a port's name and admin state).
+    public func evaluate(
+        _ value: ReadingValue, unit: Unit?, previous: HealthLevel, variable: VariableName = "",
+        sibling: (VariableName) -> ReadingValue? = { _ in nil }
+    ) -> (HealthLevel, String) {
         switch self {
+        case .ports(let selectors, let otherwise):
+            let state = value.description
+            guard let (index, _) = variable.portComponents else { return (.unknown, "not a port variable: \(variable)") }
+            let name = sibling(.port(index, .name))?.description
+            let label = name.map { "\($0) (port \(index))" } ?? "port \(index)"
+            if state == "up" { return (.ok, "\(label) up") }
+            if sibling(.port(index, .admin))?.description == "down" { return (.ok, "\(label) administratively down") }
+            let selector = selectors.first { $0.matches(index: index, name: name) }
+            let role = selector?.role.map { "\($0) " } ?? ""
+            return (selector?.level ?? otherwise, "\(role)\(label) \(state)")
         case .limits(let limits):
             guard let v = value.number else { return (.unknown, "not a number: \(value)") }
             return limits.evaluate(v, unit: unit, previous: previous)

@@ -82,7 +82,11 @@ let secretDriver = DriverFactory(name: "secretive", kinds: [.switch]) { r, _ in
         #expect(hwmon.chips == ["cpu_thermal", "rpi_volt"], "defaults come from the board profile")
         let nics = config.devices[1]
         #expect(nics.kind == .link && nics.staleLevel == .crit && nics.poll.interval == .seconds(30))
-        #expect(nics.rules == [BoundRule(VariablePattern("port.*.oper"), .expect(values: ["up"], level: .warn))])
+        #expect(
+            nics.rules == [
+                BoundRule(VariablePattern("port.*.oper"), .expect(values: ["up"], level: .warn)),
+                BoundRule(VariablePattern("port.*.oper"), .ports([], otherwise: .warn)),
+            ], "configured rules first, the kind's default after")
     }
 
     @Test func aSyntaxErrorNamesLineAndColumn() {
@@ -194,6 +198,24 @@ let secretDriver = DriverFactory(name: "secretive", kinds: [.switch]) { r, _ in
         #expect(
             issues(Self.head + "[[sensor]]\nname = \"b\"\ndriver = \"hwmon\"\nchips = [\n  \"coretemp\",\n  5,\n]\n")
                 == ["9: sensor[0].chips[1]: expected a string, got integer 5"])
+    }
+
+    @Test func portSelectionsBecomeOnePortRule() throws {
+        let d = ConfigDiagnostics(file: "agent.toml")
+        let config = loader.parse(
+            Self.head + "[[link]]\nname = \"n\"\ndriver = \"netif\"\n[[link.ports]]\nmatch = \"eth0\"\nrole = \"uplink\"\nlevel = \"crit\"\n"
+                + "[[link.ports]]\nindex = [7, 8]\nlevel = \"warn\"\n[[link.ports]]\nmatch = \"*\"\nlevel = \"ok\"\n",
+            diagnostics: d, directory: "/tmp")
+        #expect(d.issues.isEmpty, "\(d.issues)")
+        let rule = try #require(config?.devices.first?.rules.first)
+        #expect(
+            rule
+                == BoundRule(
+                    VariablePattern("port.*.oper"),
+                    .ports([.init(names: ["eth0"], level: .crit, role: "uplink"), .init(indexes: [7, 8], level: .warn)], otherwise: .ok)))
+        #expect(
+            issues(Self.head + "[[link]]\nname = \"n\"\ndriver = \"netif\"\n[[link.ports]]\nlevel = \"crit\"\n")
+                == ["7: link[0].ports[0]: a port selection needs match = \"Gi1/0/*\" or index = [1, 2]"])
     }
 
     @Test func badNamesAndLevelsAreRejected() {
