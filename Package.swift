@@ -46,7 +46,7 @@ let package = Package(
         .executableTarget(
             name: "closet-agent",
             dependencies: [
-                "ClosetAgent", "ClosetConfig", "ClosetModel", "ClosetModbus",
+                "ClosetAgent", "ClosetConfig", "ClosetModel", "ClosetModbus", "ClosetSNMP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -55,7 +55,7 @@ let package = Package(
         .executableTarget(name: "closet-bench", dependencies: ["ClosetModbus", "ClosetConfig", "ClosetModel"]),
         .testTarget(name: "ClosetModelTests", dependencies: ["ClosetModel", "ClosetTesting"]),
         .testTarget(name: "ClosetConfigTests", dependencies: ["ClosetConfig", "ClosetModel", "ClosetSensors", "ClosetTesting"]),
-        .testTarget(name: "ClosetSNMPTests", dependencies: ["ClosetSNMP", "ClosetModel", "ClosetConfig", "ClosetTesting"]),
+        .testTarget(name: "ClosetSNMPTests", dependencies: ["ClosetSNMP", "ClosetAgent", "ClosetModel", "ClosetConfig", "ClosetTesting"]),
         .testTarget(name: "ClosetModbusTests", dependencies: ["ClosetModbus", "ClosetModel", "ClosetConfig", "ClosetTesting"]),
         .testTarget(name: "ClosetMegatecTests", dependencies: ["ClosetMegatec", "ClosetSerial", "ClosetModel", "ClosetConfig", "ClosetTesting"]),
         .testTarget(name: "ClosetSensorsTests", dependencies: ["ClosetSensors", "ClosetModel", "ClosetTesting"]),

@@ -31,6 +31,8 @@ public final class DevicePoller<C: Clock>: Sendable where C.Instant == Timestamp
         while !Task.isCancelled {
             let start = clock.now
             let outcome = await pollOnce(at: start)
+            // A poll cut short by shutdown says nothing about the device.
+            if Task.isCancelled { break }
             await store.apply(outcome, device: name, at: clock.now)
             if case .failed = outcome { failures += 1 } else { failures = 0 }
             let next = start.advanced(by: delay(afterFailures: failures))

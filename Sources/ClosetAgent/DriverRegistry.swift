@@ -6,5 +6,5 @@ import ClosetSensors
 
 /// Every driver the agent is built with, for the config loader.
 public enum DriverRegistry {
-    public static let builtIn: [DriverFactory] = SensorDrivers.factories + [ModbusDriver.factory, MegatecDriver.factory, SNMPSwitchDriver.factory]
+    public static let builtIn: [DriverFactory] = SensorDrivers.factories + [ModbusDriver.factory, MegatecDriver.factory, SNMPSwitchDriver.factory, SNMPMappedDriver.factory]
 }

@@ -31,8 +31,9 @@ public final class SNMPClient: Sendable {
                         return made
                     }
                     let before = s.requests
-                    defer { sent.add(s.requests - before, ordering: .relaxed) }
-                    c.resume(returning: try body(SNMPRequester(session: s)))
+                    let result = Result { try body(SNMPRequester(session: s)) }
+                    sent.add(s.requests - before, ordering: .relaxed)
+                    c.resume(with: result)
                 } catch {
                     c.resume(throwing: error)
                 }

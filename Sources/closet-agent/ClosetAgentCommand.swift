@@ -1,6 +1,7 @@
 import ClosetAgent
 import ClosetConfig
 import ClosetModbus
+import ClosetSNMP
 import ClosetModel
 import Logging
 import ServiceLifecycle
@@ -123,8 +124,25 @@ enum ClosetAgentMain {
             guard let device = command.values["device"] else { throw UsageError(description: "megatec: give --device PATH") }
             let baud = try Int(command.value("baud", default: "2400")).orThrow(UsageError(description: "--baud: not a number"))
             return await Probe.megatec(device: device, baud: baud, timeout: timeout)
+        case let kind? where kind.hasPrefix("snmp"):
+            // `probe snmp HOST` arrives as one argument "snmp" plus the host in --host, or as "snmp:HOST".
+            guard let host = command.values["host"] else {
+                throw UsageError(description: "snmp: give the host: closet-agent probe snmp --host 10.0.0.2")
+            }
+            let port = try Int(command.value("port", default: "161")).orThrow(UsageError(description: "--port: not a number"))
+            let security: SNMPTarget.Security
+            if let user = command.values["v3-user"] {
+                let auth = command.values["auth-password"]
+                let priv = command.values["priv-password"]
+                security = .user(
+                    name: user, level: auth == nil ? .noAuthNoPriv : priv == nil ? .authNoPriv : .authPriv, auth: .sha,
+                    authPassword: auth ?? "", privacy: .aes, privPassword: priv ?? "")
+            } else {
+                security = .community(command.value("community", default: "public"))
+            }
+            return await Probe.snmp(target: SNMPTarget(host: host, port: port, security: security, timeout: max(timeout, .seconds(1)), retries: 1))
         default:
-            throw UsageError(description: "say what to probe: 'probe modbus' or 'probe megatec'")
+            throw UsageError(description: "say what to probe: 'probe modbus', 'probe megatec' or 'probe snmp --host HOST'")
         }
     }
 

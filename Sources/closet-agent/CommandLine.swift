@@ -90,7 +90,7 @@ enum AgentCommandLine {
             options: [configOption, boardsOption], argument: ("FILE", "The file to check (default: --config).")),
         CommandSpec(
             name: "probe",
-            abstract: "Scan a bus for devices: 'probe modbus' (unit ids, built-in maps) or 'probe megatec'.",
+            abstract: "Look at a device: 'probe modbus' (unit ids, built-in maps), 'probe megatec', 'probe snmp HOST'.",
             options: [
                 .init(name: "device", value: "PATH", help: "Serial device (Modbus RTU or Megatec)."),
                 .init(name: "host", value: "HOST", help: "Modbus TCP host (instead of --device)."),
@@ -99,7 +99,11 @@ enum AgentCommandLine {
                 .init(name: "parity", value: "P", help: "none, even or odd (Modbus RTU).", defaultValue: "none"),
                 .init(name: "unit", value: "A..B", help: "Modbus unit ids to try.", defaultValue: "1..10"),
                 .init(name: "timeout", value: "T", help: "How long each request may take.", defaultValue: "300ms"),
-            ], argument: ("KIND", "modbus or megatec.")),
+                .init(name: "community", value: "C", help: "SNMP v2c community.", defaultValue: "public"),
+                .init(name: "v3-user", value: "U", help: "SNMP v3 user (then --auth-password, --priv-password)."),
+                .init(name: "auth-password", value: "P", help: "SNMP v3 authentication passphrase (SHA)."),
+                .init(name: "priv-password", value: "P", help: "SNMP v3 privacy passphrase (AES)."),
+            ], argument: ("KIND", "modbus, megatec, or snmp followed by the host (probe snmp 10.0.0.2).")),
         CommandSpec(name: "version", abstract: "Print the agent's version.", options: []),
     ]
 
