@@ -52,7 +52,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "closet-store"),
-        .executableTarget(name: "closet-bench", dependencies: ["ClosetModbus", "ClosetConfig", "ClosetModel"]),
+        .executableTarget(name: "closet-bench", dependencies: ["ClosetModbus", "ClosetSNMP", "ClosetConfig", "ClosetModel"]),
         .testTarget(name: "ClosetModelTests", dependencies: ["ClosetModel", "ClosetTesting"]),
         .testTarget(name: "ClosetConfigTests", dependencies: ["ClosetConfig", "ClosetModel", "ClosetSensors", "ClosetTesting"]),
         .testTarget(name: "ClosetSNMPTests", dependencies: ["ClosetSNMP", "ClosetAgent", "ClosetModel", "ClosetConfig", "ClosetTesting"]),

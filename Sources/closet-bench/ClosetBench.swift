@@ -2,6 +2,7 @@
 // prints one line of numbers. Not shipped on the board.
 import ClosetConfig
 import ClosetModbus
+import ClosetSNMP
 import ClosetModel
 
 #if canImport(Glibc)
@@ -58,6 +59,35 @@ enum ClosetBench {
                 transactions = bus.transactions - before
             }
             print("closet-poll coalesce=\(coalesce ? "on" : "off") transactions=\(transactions) best-wall=\(format3(best)) s over \(rounds) rounds")
+        case "snmp-switches":
+            // A full link-state poll of several switches, one after another or concurrently.
+            let port = Int(value("port", "16100"))!
+            let communities = value("communities", "core1").split(separator: ",").map(String.init)
+            let concurrent = value("concurrent", "on") == "on"
+            let drivers = communities.map { c -> SNMPSwitchDriver in
+                let target = SNMPTarget(host: "127.0.0.1", port: port, security: .community(c), timeout: .seconds(5), retries: 0)
+                return SNMPSwitchDriver(configuration: .init(target: target), client: SNMPClient(target: target))
+            }
+            for d in drivers { _ = try await d.poll(at: Timestamp(nanosecondsSinceEpoch: 0)) }  // warm up
+            var best = Double.infinity
+            var ports = 0
+            for _ in 0..<Int(value("rounds", "3"))! {
+                let start = ContinuousClock.now
+                if concurrent {
+                    ports = try await withThrowingTaskGroup(of: Int.self) { group in
+                        for d in drivers { group.addTask { try await d.poll(at: Timestamp(nanosecondsSinceEpoch: 0)).filter { $0.name.portComponents?.field == .oper }.count } }
+                        var total = 0
+                        for try await n in group { total += n }
+                        return total
+                    }
+                } else {
+                    ports = 0
+                    for d in drivers { ports += try await d.poll(at: Timestamp(nanosecondsSinceEpoch: 0)).filter { $0.name.portComponents?.field == .oper }.count }
+                }
+                best = min(best, (ContinuousClock.now - start).seconds)
+            }
+            let pdus = drivers.map(\.client.requests).reduce(0, +) / (Int(value("rounds", "3"))! + 1)
+            print("agent \(concurrent ? "concurrent" : "one by one"): \(drivers.count) switches, \(ports) ports, best \(format3(best)) s, \(pdus) PDUs a poll")
         default:
             print("usage: closet-bench modbus-tcp-rate --port P [--count N] | modbus-closet-poll (--port P | --device D) [--coalesce on|off]")
             exit(64)
