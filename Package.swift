@@ -32,12 +32,13 @@ let package = Package(
         ),
         .target(name: "ClosetSNMP", dependencies: ["ClosetModel", "ClosetConfig", "CNetSNMP"]),
         .target(name: "ClosetSerial", dependencies: ["ClosetModel"]),
+        .target(name: "ClosetConsole", dependencies: ["ClosetModel"]),
         .target(name: "ClosetModbus", dependencies: ["ClosetModel", "ClosetConfig", "CModbus"]),
         .target(name: "ClosetMegatec", dependencies: ["ClosetModel", "ClosetConfig", "ClosetSerial"]),
         .target(
             name: "ClosetAgent",
             dependencies: [
-                "ClosetModel", "ClosetConfig", "ClosetSensors", "ClosetModbus", "ClosetMegatec", "ClosetSNMP",
+                "ClosetModel", "ClosetConfig", "ClosetSensors", "ClosetModbus", "ClosetMegatec", "ClosetSNMP", "ClosetConsole", "ClosetSerial",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -52,9 +53,10 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "closet-store"),
-        .executableTarget(name: "closet-bench", dependencies: ["ClosetModbus", "ClosetSNMP", "ClosetConfig", "ClosetModel"]),
+        .executableTarget(name: "closet-bench", dependencies: ["ClosetModbus", "ClosetSNMP", "ClosetConsole", "ClosetConfig", "ClosetModel"]),
         .testTarget(name: "ClosetModelTests", dependencies: ["ClosetModel", "ClosetTesting"]),
         .testTarget(name: "ClosetConfigTests", dependencies: ["ClosetConfig", "ClosetModel", "ClosetSensors", "ClosetTesting"]),
+        .testTarget(name: "ClosetConsoleTests", dependencies: ["ClosetConsole", "ClosetModel", "ClosetTesting"]),
         .testTarget(name: "ClosetSNMPTests", dependencies: ["ClosetSNMP", "ClosetAgent", "ClosetModel", "ClosetConfig", "ClosetTesting"]),
         .testTarget(name: "ClosetModbusTests", dependencies: ["ClosetModbus", "ClosetModel", "ClosetConfig", "ClosetTesting"]),
         .testTarget(name: "ClosetMegatecTests", dependencies: ["ClosetMegatec", "ClosetSerial", "ClosetModel", "ClosetConfig", "ClosetTesting"]),

@@ -11,6 +11,10 @@ public struct AgentConfiguration: Sendable {
     /// `trace`, `debug`, `info`, `notice`, `warning`, `error`, `critical`.
     public var logLevel: String
     public var devices: [DeviceConfiguration]
+    /// Serial consoles for the technician.
+    public var consoles: [ConsoleConfiguration] = []
+    /// Where `closet-agent console` connects; nil: no local console socket.
+    public var consoleSocket: String?
 
     public init(
         site: String, board: BoardProfile? = nil, sysfsRoot: String = "/sys", logLevel: String = "info",
@@ -123,5 +127,21 @@ public struct DriverFactory: Sendable {
         self.name = name
         self.kinds = kinds
         self.read = read
+    }
+}
+
+/// One serial console port.
+public struct ConsoleConfiguration: Sendable, Hashable {
+    public var device: String
+    public var speed: Int
+    /// `en`, `vi` or `vi-ascii`.
+    public var language: String
+    public var line: Int
+
+    public init(device: String, speed: Int = 115_200, language: String = "en", line: Int = 0) {
+        self.device = device
+        self.speed = speed
+        self.language = language
+        self.line = line
     }
 }

@@ -57,7 +57,12 @@ public struct ConfigLoader: Sendable {
         var logLevel = "info"
         var board: BoardProfile?
         var boardsDirectory = defaultBoardsDirectory
+        var consoleSocket: String?
         if let agent = r.table("agent") {
+            if let socket = agent.string("console_socket") {
+                if !socket.isEmpty, !socket.hasPrefix("/") { agent.report("console_socket", "must be an absolute path, got \"\(socket)\"") }
+                consoleSocket = socket.isEmpty ? nil : socket
+            }
             site = agent.requiredString("site") ?? site
             if let s = agent.string("sysfs_root") {
                 sysfsRoot = resolve(s, in: directory)
@@ -94,8 +99,23 @@ public struct ConfigLoader: Sendable {
                 devices.append(device)
             }
         }
+        var consoles: [ConsoleConfiguration] = []
+        for c in r.tables("console") {
+            defer { c.finish() }
+            guard let device = c.string("device") ?? board?.consoleDevice else {
+                c.reportTable("missing 'device' (and the board profile names no console)")
+                continue
+            }
+            if !device.hasPrefix("/") { c.report("device", "must be an absolute path such as /dev/ttyS0, got \"\(device)\"") }
+            let speed = c.integer("speed", in: 1200...4_000_000).map(Int.init) ?? board?.consoleSpeed ?? 115_200
+            let language = c.choice("language", ["en", "vi", "vi-ascii"]) ?? "en"
+            consoles.append(ConsoleConfiguration(device: device, speed: speed, language: language, line: c.line))
+        }
         r.finish()
-        return AgentConfiguration(site: site, board: board, sysfsRoot: sysfsRoot, logLevel: logLevel, devices: devices)
+        var config = AgentConfiguration(site: site, board: board, sysfsRoot: sysfsRoot, logLevel: logLevel, devices: devices)
+        config.consoles = consoles
+        config.consoleSocket = consoleSocket
+        return config
     }
 
     private func readPoll(_ r: ConfigReader, base: PollSettings) -> PollSettings {

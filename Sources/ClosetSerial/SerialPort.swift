@@ -103,6 +103,27 @@ public final class SerialPort {
         return line
     }
 
+    /// Whatever bytes arrive within `timeout` (empty when none did).
+    public func readAvailable(timeout: Duration, maxLength: Int = 512) throws(SerialError) -> [UInt8] {
+        do {
+            try wait(for: Int16(POLLIN), until: ContinuousClock.now + timeout, what: "waiting for input")
+        } catch {
+            if error.isFatal { throw error }
+            return []
+        }
+        var buffer = [UInt8](repeating: 0, count: maxLength)
+        let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EAGAIN || errno == EINTR { return [] }
+            throw SerialError("\(path): read failed: \(String(cString: strerror(errno)))", isFatal: true)
+        }
+        if n == 0 { throw SerialError("\(path): the device hung up", isFatal: true) }
+        return Array(buffer[0..<n])
+    }
+
+    /// The file descriptor, for a console transport that shares this port's IO.
+    public var fileDescriptor: Int32 { fd }
+
     private func wait(for events: Int16, until deadline: ContinuousClock.Instant, what: String) throws(SerialError) {
         guard fd >= 0 else { throw SerialError("\(path): not open", isFatal: true) }
         while true {

@@ -50,6 +50,8 @@ enum ClosetAgentMain {
                 writeStandardError("\(path): \(error.issues.count) problem\(error.issues.count == 1 ? "" : "s")\n")
                 return 1
             }
+        case "console":
+            return ConsoleClient.attach(path: command.value("socket", default: "/run/closet/console.sock"))
         case "probe":
             do {
                 print(try await probe(command), terminator: "")
@@ -87,9 +89,13 @@ enum ClosetAgentMain {
             let logger = Logger(label: "closet-agent")
             do {
                 let agent = try Agent(configuration: configuration, clock: WallClock(), logger: logger)
+                let console = ConsoleService(agent: agent, clock: WallClock(), logger: logger)
                 let group = ServiceGroup(
                     configuration: .init(
-                        services: [.init(service: agent, successTerminationBehavior: .gracefullyShutdownGroup)],
+                        services: [
+                            .init(service: agent, successTerminationBehavior: .gracefullyShutdownGroup),
+                            .init(service: console, successTerminationBehavior: .ignore),
+                        ],
                         gracefulShutdownSignals: [.sigterm, .sigint],
                         logger: logger))
                 try await group.run()

@@ -104,6 +104,9 @@ enum AgentCommandLine {
                 .init(name: "auth-password", value: "P", help: "SNMP v3 authentication passphrase (SHA)."),
                 .init(name: "priv-password", value: "P", help: "SNMP v3 privacy passphrase (AES)."),
             ], argument: ("KIND", "modbus, megatec, or snmp followed by the host (probe snmp 10.0.0.2).")),
+        CommandSpec(
+            name: "console", abstract: "Attach to the running agent's console (the same screens as the serial port).",
+            options: [.init(name: "socket", value: "PATH", help: "The agent's console socket (agent.console_socket).", defaultValue: "/run/closet/console.sock")]),
         CommandSpec(name: "version", abstract: "Print the agent's version.", options: []),
     ]
 

@@ -1,6 +1,7 @@
 // Measurements for tools/bench: each subcommand drives the agent's real code path and
 // prints one line of numbers. Not shipped on the board.
 import ClosetConfig
+import ClosetConsole
 import ClosetModbus
 import ClosetSNMP
 import ClosetModel
@@ -88,6 +89,19 @@ enum ClosetBench {
             }
             let pdus = drivers.map(\.client.requests).reduce(0, +) / (Int(value("rounds", "3"))! + 1)
             print("agent \(concurrent ? "concurrent" : "one by one"): \(drivers.count) switches, \(ports) ports, best \(format3(best)) s, \(pdus) PDUs a poll")
+        case "console-status":
+            // `status` on a console with the reference closet's data: 1 UPS, 4 probes,
+            // 2 core switches of 24 ports, 3 access switches of 52, 100 events.
+            let session = ConsoleSession(language: .en, source: ReferenceCloset())
+            var times: [Double] = []
+            for _ in 0..<Int(value("rounds", "500"))! {
+                let start = ContinuousClock.now
+                let (output, _) = await session.receive(Array("status\r".utf8))
+                times.append((ContinuousClock.now - start).seconds * 1000)
+                precondition(output.count > 500)
+            }
+            times.sort()
+            print("console status: median \(format3(times[times.count / 2])) ms, p99 \(format3(times[times.count * 99 / 100])) ms over \(times.count) runs")
         default:
             print("usage: closet-bench modbus-tcp-rate --port P [--count N] | modbus-closet-poll (--port P | --device D) [--coalesce on|off]")
             exit(64)
@@ -98,4 +112,30 @@ enum ClosetBench {
         let ms = Int((v * 1000).rounded())
         return "\(ms / 1000).\(String(repeating: "0", count: 3 - String(ms % 1000).count))\(ms % 1000)"
     }
+}
+
+/// The reference closet's state, for the console benchmark.
+struct ReferenceCloset: ConsoleDataSource {
+    func view() async -> ConsoleView {
+        let t0 = Timestamp(secondsSinceEpoch: 1_800_000_000)
+        var s = SiteState(site: "reference")
+        var events: [Event] = []
+        s.register("ups", policy: DevicePolicy(kind: .ups, driver: "modbus", rules: DevicePolicy.defaultRules(for: .ups)))
+        events += s.apply(.readings([Reading(.upsStatus, .status([.onLine]), time: t0), Reading(.batteryCharge, .number(100), time: t0)]), device: "ups", at: t0)
+        for i in 1...4 {
+            s.register("probe\(i)", policy: DevicePolicy(kind: .sensor, driver: "modbus"))
+            events += s.apply(.readings([Reading(.ambientTemperature, .number(24), time: t0), Reading(.ambientHumidity, .number(50), time: t0)]), device: "probe\(i)", at: t0)
+        }
+        for (name, count) in [("core1", 24), ("core2", 24), ("access1", 52), ("access2", 52), ("access3", 52)] {
+            s.register(name, policy: DevicePolicy(kind: .switch, driver: "snmp", rules: DevicePolicy.defaultRules(for: .switch)))
+            var readings: [Reading] = []
+            for p in 1...count {
+                readings += [Reading(.port(p, .name), .text("Gi1/0/\(p)"), time: t0), Reading(.port(p, .oper), .text(p % 7 == 0 ? "down" : "up"), time: t0),
+                             Reading(.port(p, .admin), .text("up"), time: t0), Reading(.port(p, .speed), .number(1000), time: t0)]
+            }
+            events += s.apply(.readings(readings), device: name, at: t0)
+        }
+        return ConsoleView(state: s, events: Array(events.suffix(100)), configuration: [], now: t0, version: "bench")
+    }
+    func selftest() async -> [String] { [] }
 }

@@ -133,10 +133,10 @@ func pollError(_ driver: ModbusDriver) async -> String? {
         }
         try await poll(0)
         try sim.set(#"{"ups": {"1": {"status": "OB", "input_voltage": null, "charge": 80}}}"#)
-        #expect(await waitUntil { (try? values(try awaitPoll(driver)))?["ups.status"] == .status([.onBattery]) })
+        #expect(await pollUntil(driver) { (try? $0.get())?["ups.status"] == .status([.onBattery]) })
         try await poll(10)
         try sim.set(#"{"ups": {"1": {"status": "OB", "input_voltage": null, "charge": 9, "low_battery": true}}}"#)
-        #expect(await waitUntil { (try? values(try awaitPoll(driver)))?["battery.charge"] == .number(9) })
+        #expect(await pollUntil(driver) { (try? $0.get())?["battery.charge"] == .number(9) })
         try await poll(20)
         let statusEvents = events.filter { $0.kind == .status }.map { "\($0.old) -> \($0.new)" }
         #expect(statusEvents == ["OL -> OB", "OB -> OB LB"])
@@ -177,21 +177,22 @@ func pollError(_ driver: ModbusDriver) async -> String? {
     }
 }
 
-func awaitPoll(_ driver: ModbusDriver) throws -> [Reading] {
-    // A blocking helper for waitUntil's synchronous condition: runs one poll to completion.
-    let box = ResultBox()
-    let semaphore = DispatchSemaphore(value: 0)
-    Task {
-        do { box.result = .success(try await driver.poll(at: Timestamp(secondsSinceEpoch: 0))) } catch { box.result = .failure(error) }
-        semaphore.signal()
+/// Polls until `condition` holds on a poll's result (or its error text), for at most ~5 s.
+func pollUntil(_ driver: ModbusDriver, _ condition: (Result<[String: ReadingValue], String>) -> Bool) async -> Bool {
+    for _ in 0..<50 {
+        let result: Result<[String: ReadingValue], String>
+        do {
+            result = .success(values(try await driver.poll(at: Timestamp(secondsSinceEpoch: 0))))
+        } catch {
+            result = .failure(String(describing: error))
+        }
+        if condition(result) { return true }
+        try? await Task.sleep(for: .milliseconds(100))
     }
-    semaphore.wait()
-    return try box.result!.get()
+    return false
 }
 
-final class ResultBox: @unchecked Sendable {
-    var result: Result<[Reading], any Error>?
-}
+extension String: @retroactive Error {}
 
 @Suite(.serialized) struct ModbusRTUTests {
     @Test func readsTheClosetOverAPseudoTerminal() async throws {
@@ -211,10 +212,10 @@ final class ResultBox: @unchecked Sendable {
         let driver = try sim.driver(unit: 2, map: "generic-th-probe", timeout: .milliseconds(500))
         _ = try await firstGoodPoll(driver)
         try sim.set(#"{"bad_crc": [2]}"#)
-        #expect(await waitUntil { (awaitError(driver) ?? "").contains("Invalid CRC") })
+        #expect(await pollUntil(driver) { if case .failure(let e) = $0 { e.contains("Invalid CRC") } else { false } })
         try sim.set(#"{"garbage_before": 7}"#)
         try await Task.sleep(for: .milliseconds(200))
-        _ = awaitError(driver)  // whatever the noise makes of this one, the next clean poll works
+        _ = await pollError(driver)  // whatever the noise makes of this one, the next clean poll works
         try sim.set(#"{}"#)
         try await Task.sleep(for: .milliseconds(200))
         #expect(try await firstGoodPoll(driver)["ambient.humidity"] == .number(55))
@@ -232,11 +233,3 @@ final class ResultBox: @unchecked Sendable {
     }
 }
 
-func awaitError(_ driver: ModbusDriver) -> String? {
-    do {
-        _ = try awaitPoll(driver)
-        return nil
-    } catch {
-        return String(describing: error)
-    }
-}

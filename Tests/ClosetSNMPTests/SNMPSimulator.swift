@@ -89,12 +89,12 @@ final class SNMPSimulator: @unchecked Sendable {
 
     /// Rewrites one value in a served dump; snmpsim re-reads a file whose mtime moved to a new
     /// second (the next request stalls while it re-indexes).
-    func set(_ community: String, oid: String, type: Int, value: String) throws {
+    func set(_ community: String, oid: String, type: Int, value: String) async throws {
         let path = work.path("data/\(community).snmprec")
         var lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         guard let i = lines.firstIndex(where: { $0.hasPrefix(oid + "|") }) else { throw TestSetupError("\(oid) not in \(community)") }
         lines[i] = "\(oid)|\(type)|\(value)"
-        Thread.sleep(forTimeInterval: 1.1)
+        try await Task.sleep(for: .milliseconds(1100))
         try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
     }
 

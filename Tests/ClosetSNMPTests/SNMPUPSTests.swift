@@ -34,7 +34,7 @@ func values(_ r: [Reading]) -> [String: ReadingValue] { Dictionary(uniqueKeysWit
         #expect(t >= 10 && t <= 30, "the dump's temperature varies between 10.0 and 30.0 degC")
         #expect(e["ambient.humidity"]?.number.map { $0 >= 25 && $0 <= 50 } == true)
 
-        try sim.set("ups", oid: "1.3.6.1.2.1.33.1.4.1.0", type: 2, value: "5")
+        try await sim.set("ups", oid: "1.3.6.1.2.1.33.1.4.1.0", type: 2, value: "5")
         var status: ReadingValue?
         for _ in 0..<5 {
             status = values(try await ups.poll(at: Timestamp(secondsSinceEpoch: 10)))["ups.status"]

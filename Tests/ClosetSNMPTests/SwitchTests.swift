@@ -84,7 +84,7 @@ func switchDriver(_ target: SNMPTarget, reachability: [Int] = [22, 23, 80, 443])
         _ = site.apply(.readings(first), device: "core1", at: Timestamp(secondsSinceEpoch: 0))
         #expect(site.device("core1")?.health == .ok || site.device("core1")?.health == .warn)
 
-        try sim.set("core1", oid: "1.3.6.1.2.1.2.2.1.8.\(upPort)", type: 2, value: "2")
+        try await sim.set("core1", oid: "1.3.6.1.2.1.2.2.1.8.\(upPort)", type: 2, value: "2")
         var events: [Event] = []
         for attempt in 1...5 {
             let readings = try await driver.poll(at: Timestamp(secondsSinceEpoch: Double(10 * attempt)))
