@@ -6,5 +6,8 @@ import ClosetSensors
 
 /// Every driver the agent is built with, for the config loader.
 public enum DriverRegistry {
-    public static let builtIn: [DriverFactory] = SensorDrivers.factories + [ModbusDriver.factory, MegatecDriver.factory, SNMPSwitchDriver.factory, SNMPMappedDriver.factory]
+    public static let builtIn: [DriverFactory] = SensorDrivers.factories + [
+        ModbusDriver.factory, MegatecDriver.factory, SNMPSwitchDriver.factory, SNMPMappedDriver.factory,
+        SelfDriver.factory(started: WallClock().now),
+    ]
 }

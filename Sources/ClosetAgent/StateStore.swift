@@ -10,6 +10,8 @@ public actor StateStore {
     public let eventCapacity: Int
     private let logger: Logger
     private var observers: [AsyncStream<Event>.Continuation] = []
+    /// When a poll outcome last arrived: the poll loop is alive while this keeps moving.
+    public private(set) var lastActivity: Timestamp?
 
     public init(state: SiteState, logger: Logger, eventCapacity: Int = 500) {
         self.state = state
@@ -21,6 +23,7 @@ public actor StateStore {
     @discardableResult
     public func apply(_ outcome: PollOutcome, device: String, at time: Timestamp) -> [Event] {
         let events = state.apply(outcome, device: device, at: time)
+        lastActivity = time
         for event in events {
             let level: Logger.Level = switch event.level {
             case .crit: .error

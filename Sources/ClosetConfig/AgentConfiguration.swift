@@ -15,6 +15,8 @@ public struct AgentConfiguration: Sendable {
     public var consoles: [ConsoleConfiguration] = []
     /// Where `closet-agent console` connects; nil: no local console socket.
     public var consoleSocket: String?
+    /// The hardware watchdog to keep fed while the poll loop is healthy; nil: none.
+    public var watchdogDevice: String?
 
     public init(
         site: String, board: BoardProfile? = nil, sysfsRoot: String = "/sys", logLevel: String = "info",

@@ -58,7 +58,13 @@ public struct ConfigLoader: Sendable {
         var board: BoardProfile?
         var boardsDirectory = defaultBoardsDirectory
         var consoleSocket: String?
+        var selfMonitoring = true
+        var useWatchdog = false
+        var watchdogOverride: String?
         if let agent = r.table("agent") {
+            selfMonitoring = agent.bool("self_monitoring") ?? true
+            useWatchdog = agent.bool("hardware_watchdog") ?? false
+            watchdogOverride = agent.string("watchdog_device")
             if let socket = agent.string("console_socket") {
                 if !socket.isEmpty, !socket.hasPrefix("/") { agent.report("console_socket", "must be an absolute path, got \"\(socket)\"") }
                 consoleSocket = socket.isEmpty ? nil : socket
@@ -99,6 +105,16 @@ public struct ConfigLoader: Sendable {
                 devices.append(device)
             }
         }
+        if selfMonitoring, let factory = drivers.first(where: { $0.name == "self" && $0.kinds.contains(.agent) }),
+            firstLine["agent"] == nil,
+            let driver = factory.read(ConfigReader(table: ConfigTable(), path: "agent", line: 1, diagnostics: ConfigDiagnostics(file: "")), context)
+        {
+            // The agent reports on itself like any device, so the store sees a sick board.
+            devices.append(
+                DeviceConfiguration(
+                    name: "agent", kind: .agent, driverName: "self", driver: driver,
+                    poll: PollSettings(interval: .seconds(60), timeout: .seconds(5)), rules: selfRules, line: 0))
+        }
         var consoles: [ConsoleConfiguration] = []
         for c in r.tables("console") {
             defer { c.finish() }
@@ -115,7 +131,24 @@ public struct ConfigLoader: Sendable {
         var config = AgentConfiguration(site: site, board: board, sysfsRoot: sysfsRoot, logLevel: logLevel, devices: devices)
         config.consoles = consoles
         config.consoleSocket = consoleSocket
+        if useWatchdog {
+            config.watchdogDevice = watchdogOverride ?? board?.watchdogDevice
+            if config.watchdogDevice == nil {
+                r.diagnostics.report(
+                    line: r.table["agent"]?.line ?? 1, key: "agent.hardware_watchdog",
+                    "no watchdog device: the board profile names none; set agent.watchdog_device")
+            }
+        }
         return config
+    }
+
+    /// The agent's own limits: a leaking agent or a full disk is a problem worth a warning.
+    private var selfRules: [BoundRule] {
+        [
+            BoundRule(VariablePattern("agent.rss"), .limits(.init(warnHigh: 64 * 1_048_576, critHigh: 128 * 1_048_576, hysteresis: 4 * 1_048_576))),
+            BoundRule(VariablePattern("disk.free.percent"), .limits(.init(warnLow: 10, critLow: 3, hysteresis: 1))),
+            BoundRule(VariablePattern("clock.synced"), .expect(values: ["yes", "unknown"], level: .warn)),
+        ]
     }
 
     private func readPoll(_ r: ConfigReader, base: PollSettings) -> PollSettings {

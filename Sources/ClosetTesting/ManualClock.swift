@@ -41,8 +41,11 @@ public final class ManualClock: Clock, Sendable {
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                // Cancellation may arrive before the sleeper is registered: the handler then
+                // finds nothing to cancel, so check again here.
+                let cancelled = Task.isCancelled
                 let resumeNow: Bool = state.withLock { s in
-                    if deadline <= s.now { return true }
+                    if deadline <= s.now || cancelled { return true }
                     s.sleepers.append(Sleeper(id: id, deadline: deadline, continuation: continuation))
                     return false
                 }

@@ -90,11 +90,16 @@ enum ClosetAgentMain {
             do {
                 let agent = try Agent(configuration: configuration, clock: WallClock(), logger: logger)
                 let console = ConsoleService(agent: agent, clock: WallClock(), logger: logger)
+                let longest = configuration.devices.map { $0.poll.maxBackoff }.max() ?? .seconds(60)
+                let supervision = Supervision(
+                    store: agent.store, clock: WallClock(), logger: logger, environment: environment(),
+                    hardwareDevice: configuration.watchdogDevice, stallLimit: max(.seconds(60), longest * 2))
                 let group = ServiceGroup(
                     configuration: .init(
                         services: [
                             .init(service: agent, successTerminationBehavior: .gracefullyShutdownGroup),
                             .init(service: console, successTerminationBehavior: .ignore),
+                            .init(service: supervision, successTerminationBehavior: .ignore),
                         ],
                         gracefulShutdownSignals: [.sigterm, .sigint],
                         logger: logger))
@@ -161,6 +166,18 @@ enum ClosetAgentMain {
             throw UsageError(description: "--unit: \"\(text)\" is not a unit id or range like 1..10 (0..247)")
         }
         return range
+    }
+
+    /// The process environment, without Foundation.
+    static func environment() -> [String: String] {
+        var out: [String: String] = [:]
+        var p = environ
+        while let entry = p.pointee {
+            let text = String(cString: entry)
+            if let eq = text.firstIndex(of: "=") { out[String(text[..<eq])] = String(text[text.index(after: eq)...]) }
+            p += 1
+        }
+        return out
     }
 
     static func loader(_ boards: String) -> ConfigLoader {

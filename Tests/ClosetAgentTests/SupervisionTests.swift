@@ -1,0 +1,75 @@
+import ClosetAgent
+import ClosetModel
+import ClosetTesting
+import Foundation
+import Logging
+import Testing
+
+/// systemd's side of sd_notify: a datagram socket the test binds and reads.
+final class NotifySocket {
+    let path: String
+    let fd: Int32
+
+    init(path: String) {
+        self.path = path
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+    }
+
+    deinit { close(fd) }
+
+    /// The next message, or nil after `timeout` of real time.
+    func next(timeout: Duration = .seconds(5)) -> String? {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&p, 1, Int32(timeout.nanoseconds / 1_000_000)) > 0 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : nil
+    }
+}
+
+@Suite struct SupervisionTests {
+    @Test func readyThenWatchdogPingsOnlyWhilePollingAndAMagicCloseAtTheEnd() async throws {
+        let tree = FixtureTree(prefix: "closet-supervision")
+        defer { tree.remove() }
+        let systemd = NotifySocket(path: tree.path("notify"))
+        let watchdog = tree.file("watchdog", "")
+        let clock = ManualClock()
+        var state = SiteState(site: "t")
+        state.register("probe", policy: DevicePolicy(kind: .sensor, driver: "t"))
+        let store = StateStore(state: state, logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
+        await store.apply(.readings([]), device: "probe", at: clock.now)
+        let supervision = Supervision(
+            store: store, clock: clock, logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }),
+            environment: ["NOTIFY_SOCKET": systemd.path, "WATCHDOG_USEC": "10000000"], hardwareDevice: watchdog,
+            stallLimit: .seconds(60))
+        let running = Task { try await supervision.run() }
+
+        #expect(systemd.next() == "READY=1\nSTATUS=polling")
+        #expect(systemd.next() == "WATCHDOG=1")
+        for _ in 0..<3 {
+            #expect(await eventually("asleep") { clock.sleeperCount == 1 })
+            await clock.advance(by: .seconds(5))
+            await store.apply(.readings([]), device: "probe", at: clock.now)
+            #expect(systemd.next() == "WATCHDOG=1")
+        }
+        // The poll loop stops producing outcomes (last one at 15 s): pings go on until the
+        // 60 s stall limit, at 20..75 s, and stop at 80 s.
+        var messages: [String] = []
+        for _ in 0..<13 {
+            #expect(await eventually("asleep") { clock.sleeperCount == 1 })
+            await clock.advance(by: .seconds(5))
+            #expect(await eventually("asleep") { clock.sleeperCount == 1 })
+            while let m = systemd.next(timeout: .milliseconds(50)) { messages.append(m) }
+        }
+        running.cancel()
+        _ = try? await running.value
+        while let m = systemd.next(timeout: .milliseconds(300)) { messages.append(m) }
+        #expect(messages == Array(repeating: "WATCHDOG=1", count: 12) + ["STATUS=poll loop stalled", "STOPPING=1"])
+        let fed = try Data(contentsOf: URL(fileURLWithPath: watchdog))
+        #expect(Array(fed) == Array(repeating: 0, count: 16) + [UInt8(ascii: "V")], "fed at start and each healthy tick, then the magic close")
+    }
+}
