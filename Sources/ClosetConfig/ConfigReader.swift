@@ -275,3 +275,17 @@ public func editDistance(_ a: String, _ b: String) -> Int {
     }
     return previous[y.count]
 }
+
+/// Parses a TOML file that a config refers to (a register map, an SNMP map) with `read`;
+/// its problems name that file and its lines, and are added to `diagnostics`.
+public func readTOML<T>(_ text: String, file: String, into diagnostics: ConfigDiagnostics, _ read: (ConfigReader) -> T?) -> T? {
+    let local = ConfigDiagnostics(file: file)
+    var result: T?
+    do {
+        result = read(ConfigReader(table: try TOMLParser.parse(text), path: "", line: 1, diagnostics: local))
+    } catch {
+        local.report(line: error.line, key: "", "TOML syntax error at column \(error.column): \(error.message)")
+    }
+    for issue in local.issues { diagnostics.append(issue) }
+    return local.issues.isEmpty ? result : nil
+}

@@ -127,15 +127,6 @@ public enum RegisterMapReader {
 
     /// Parses map text; issues name `file` and its lines.
     public static func parse(_ text: String, file: String, defaultName: String, into diagnostics: ConfigDiagnostics) -> RegisterMap? {
-        let local = ConfigDiagnostics(file: file)
-        var map: RegisterMap?
-        do {
-            let table = try TOMLParser.parse(text)
-            map = read(ConfigReader(table: table, path: "", line: 1, diagnostics: local), defaultName: defaultName)
-        } catch {
-            local.report(line: error.line, key: "", "TOML syntax error at column \(error.column): \(error.message)")
-        }
-        for issue in local.issues { diagnostics.append(issue) }
-        return local.issues.isEmpty ? map : nil
+        readTOML(text, file: file, into: diagnostics) { read($0, defaultName: defaultName) }
     }
 }

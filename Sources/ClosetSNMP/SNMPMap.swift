@@ -63,16 +63,7 @@ public struct SNMPMap: Sendable, Hashable {
 /// ```
 public enum SNMPMapReader {
     public static func parse(_ text: String, file: String, into diagnostics: ConfigDiagnostics) -> SNMPMap? {
-        let local = ConfigDiagnostics(file: file)
-        var map: SNMPMap?
-        do {
-            let r = ConfigReader(table: try TOMLParser.parse(text), path: "", line: 1, diagnostics: local)
-            map = read(r)
-        } catch {
-            local.report(line: error.line, key: "", "TOML syntax error at column \(error.column): \(error.message)")
-        }
-        for issue in local.issues { diagnostics.append(issue) }
-        return local.issues.isEmpty ? map : nil
+        readTOML(text, file: file, into: diagnostics, read)
     }
 
     static func read(_ r: ConfigReader) -> SNMPMap? {
