@@ -152,8 +152,7 @@ public struct ConsoleRenderer: Sendable {
     }
 
     public func help() -> [String] {
-        [
-            "\(t(.help)):",
+        let english = [
             "  status            one screen: health, UPS, temperatures, switches, events",
             "  ups | env         every UPS / sensor reading",
             "  switch [NAME]     port map of the switches (or one)",
@@ -165,6 +164,24 @@ public struct ConsoleRenderer: Sendable {
             "  lang en|vi|vi-ascii   language of this console",
             "  help | exit       this list / end the session (also Ctrl-D)",
         ]
+        let vietnamese = [
+            "  status            một màn hình: tình trạng, UPS, nhiệt độ, switch, sự kiện",
+            "  ups | env         mọi số đo của UPS / cảm biến",
+            "  switch [TÊN]      sơ đồ cổng của các switch (hoặc một switch)",
+            "  backup | uplink   kiểm tra sao lưu / đường truyền về trung tâm tỉnh",
+            "  events [N]        N sự kiện gần nhất (20)",
+            "  watch [LỆNH]      vẽ lại LỆNH (status) mỗi 2 giây đến khi nhấn phím",
+            "  config            cấu hình đang dùng (mật khẩu được che)",
+            "  selftest          đọc ngay mọi thiết bị và in kết quả",
+            "  lang en|vi|vi-ascii   ngôn ngữ của màn hình này",
+            "  help | exit       danh sách này / kết thúc (hoặc Ctrl-D)",
+        ]
+        let lines = switch language {
+        case .en: english
+        case .vi: vietnamese
+        case .viASCII: vietnamese.map(\.withoutDiacritics)
+        }
+        return ["\(t(.help)):"] + lines
     }
 
     // MARK: - Pieces
