@@ -56,7 +56,7 @@ let package = Package(
         .executableTarget(name: "closet-bench", dependencies: ["ClosetModbus", "ClosetSNMP", "ClosetConsole", "ClosetConfig", "ClosetModel"]),
         .testTarget(name: "ClosetModelTests", dependencies: ["ClosetModel", "ClosetTesting"]),
         .testTarget(name: "ClosetConfigTests", dependencies: ["ClosetConfig", "ClosetModel", "ClosetSensors", "ClosetTesting"]),
-        .testTarget(name: "ClosetConsoleTests", dependencies: ["ClosetConsole", "ClosetModel", "ClosetTesting"]),
+        .testTarget(name: "ClosetConsoleTests", dependencies: ["ClosetConsole", "ClosetModel", "ClosetTesting"], exclude: ["golden"]),
         .testTarget(name: "ClosetSNMPTests", dependencies: ["ClosetSNMP", "ClosetAgent", "ClosetModel", "ClosetConfig", "ClosetTesting"]),
         .testTarget(name: "ClosetModbusTests", dependencies: ["ClosetModbus", "ClosetModel", "ClosetConfig", "ClosetTesting"]),
         .testTarget(name: "ClosetMegatecTests", dependencies: ["ClosetMegatec", "ClosetSerial", "ClosetModel", "ClosetConfig", "ClosetTesting"]),
