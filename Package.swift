@@ -33,6 +33,7 @@ let package = Package(
         .target(name: "ClosetSNMP", dependencies: ["ClosetModel", "ClosetConfig", "CNetSNMP"]),
         .target(name: "ClosetSerial", dependencies: ["ClosetModel"]),
         .target(name: "ClosetConsole", dependencies: ["ClosetModel"]),
+        .target(name: "ClosetUSBHID", dependencies: ["ClosetModel"]),
         .target(name: "ClosetModbus", dependencies: ["ClosetModel", "ClosetConfig", "CModbus"]),
         .target(name: "ClosetMegatec", dependencies: ["ClosetModel", "ClosetConfig", "ClosetSerial"]),
         .target(
@@ -56,6 +57,7 @@ let package = Package(
         .executableTarget(name: "closet-bench", dependencies: ["ClosetModbus", "ClosetSNMP", "ClosetConsole", "ClosetConfig", "ClosetModel"]),
         .testTarget(name: "ClosetModelTests", dependencies: ["ClosetModel", "ClosetTesting"]),
         .testTarget(name: "ClosetConfigTests", dependencies: ["ClosetConfig", "ClosetModel", "ClosetSensors", "ClosetTesting"]),
+        .testTarget(name: "ClosetUSBHIDTests", dependencies: ["ClosetUSBHID", "ClosetTesting"]),
         .testTarget(name: "ClosetConsoleTests", dependencies: ["ClosetConsole", "ClosetModel", "ClosetTesting"], exclude: ["golden"]),
         .testTarget(name: "ClosetSNMPTests", dependencies: ["ClosetSNMP", "ClosetAgent", "ClosetModel", "ClosetConfig", "ClosetTesting"]),
         .testTarget(name: "ClosetModbusTests", dependencies: ["ClosetModbus", "ClosetModel", "ClosetConfig", "ClosetTesting"]),
