@@ -38,6 +38,38 @@ struct HIDDescriptorFixtureTests {
         #expect(checked > 80)
     }
 
+    @Test func valuesDecodeFromTheRealReportBytesAsNUTDecodedThem() throws {
+        let fields = try HIDDescriptorParser.parse(try descriptor("apc_back-ups_bk650m2-ch_051d-0002.rdesc.hex"))
+        let text = try String(contentsOfFile: hidFixtures + "apc_back-ups_bk650m2-ch_051d-0002.reports.txt", encoding: .utf8)
+        var checked = 0
+        for line in text.split(separator: "\n") where line.hasPrefix("REPORT") && !line.hasPrefix("REPORT err") {
+            guard let arrow = line.range(of: "-> PATH ") else { continue }
+            let bytes = line[line.index(line.startIndex, offsetBy: 11)..<arrow.lowerBound].split(separator: " ").compactMap { UInt8($0, radix: 16) }
+            let words = line[arrow.upperBound...].split(separator: " ")
+            var a: [String: String] = [:]
+            for w in words.dropFirst() { let kv = w.split(separator: "="); if kv.count == 2 { a[String(kv[0])] = String(kv[1]) } }
+            guard let expected = a["value"].flatMap({ Int64($0) }) else { continue }
+            let field = fields.first {
+                $0.path == words[0] && $0.kind.rawValue == a["type"] && $0.bitOffset == Int(a["offset"]!) && $0.bitSize == Int(a["size"]!)
+                    && $0.reportID == UInt8(a["id"]!.dropFirst(2), radix: 16)!
+            }
+            #expect(field?.value(in: bytes) == expected, "\(line)")
+            checked += 1
+        }
+        #expect(checked > 70)
+    }
+
+    @Test func aReportShorterThanDeclaredGivesNoValueNotGarbage() throws {
+        let fields = try HIDDescriptorParser.parse(try descriptor("apc_back-ups_bk650m2-ch_051d-0002.rdesc.hex"))
+        // Report 0x16 is declared 5 bytes and the device sends 3: its status bits fit in those
+        // (the rest is padding); a report cut shorter than a field gives nil for that field.
+        let status = fields.filter { $0.reportID == 0x16 }
+        #expect(!status.isEmpty && status.allSatisfy { $0.value(in: [0x16, 0x0E, 0x00]) != nil })
+        #expect(status.allSatisfy { $0.value(in: [0x16]) == nil })
+        let runtime = try #require(fields.first { $0.reportID == 0x0F && $0.kind == .feature })
+        #expect(runtime.value(in: [0x0F, 0x22]) == nil, "16-bit field, one byte sent")
+    }
+
     @Test func theAPCLogicalMaximumQuirkIsReadUnsigned() throws {
         let fields = try HIDDescriptorParser.parse(try descriptor("apc_back-ups_bk650m2-ch_051d-0002.rdesc.hex"))
         let capacity = try #require(fields.first { $0.reportID == 0x0C && $0.kind == .feature })
