@@ -1,3 +1,4 @@
+import ClosetModel
 import ClosetTesting
 import Foundation
 import Testing
@@ -77,6 +78,24 @@ struct HIDDescriptorFixtureTests {
         #expect(status.allSatisfy { $0.value(in: [0x16]) == nil })
         let runtime = try #require(fields.first { $0.reportID == 0x0F && $0.kind == .feature })
         #expect(runtime.value(in: [0x0F, 0x22]) == nil, "16-bit field, one byte sent")
+    }
+
+    @Test func theMappingReproducesNUTsReadingsFromTheSameReports() throws {
+        let fields = try HIDDescriptorParser.parse(try descriptor("apc_back-ups_bk650m2-ch_051d-0002.rdesc.hex"))
+        var reports: [UInt8: [UInt8]] = [:]
+        for r in try nutReports("apc_back-ups_bk650m2-ch_051d-0002.reports.txt") where r.bytes.count > 1 {
+            if (reports[r.id]?.count ?? 0) < r.bytes.count { reports[r.id] = r.bytes }
+        }
+        let readings = HIDMapping.readings(fields: fields, reports: reports, at: Timestamp(secondsSinceEpoch: 0))
+        let v = Dictionary(uniqueKeysWithValues: readings.map { ($0.name.rawValue, $0.value) })
+        // The .dev dump beside the fixture: battery.charge 100, battery.runtime 3618,
+        // battery.voltage 13.5, input.voltage 232.0, ups.status "OL DISCHRG" (a firmware quirk).
+        #expect(v["battery.charge"] == .number(100))
+        #expect(v["battery.runtime"] == .number(3618))
+        #expect(v["battery.voltage"] == .number(13.5), "1350 with unit exponent 5: 10^(5-7) V")
+        #expect(v["input.voltage"] == .number(232))
+        #expect(v["ups.status"] == .status([.onLine, .discharging]))
+        #expect(v["ups.load"] != nil)
     }
 
     @Test func theAPCLogicalMaximumQuirkIsReadUnsigned() throws {
