@@ -30,8 +30,24 @@ final class NullModem: @unchecked Sendable {
 
     func unplug() { socat?.stop() }
 
-    /// Types `text` and returns what the agent answered until `until` shows up.
-    func type(_ text: String, until marker: String, timeout: Duration = .seconds(10)) throws -> String {
+    /// Presses Enter until the agent answers with a prompt: the agent may open its end a
+    /// little later, and opening flushes whatever was typed before.
+    func waitForPrompt() async -> Bool {
+        for _ in 0..<30 {
+            if let answer = try? await type("\r", until: "closet> ", timeout: .seconds(1)), answer.contains("closet> ") { return true }
+        }
+        return false
+    }
+
+    /// Types `text` and returns what the agent answered until `until` shows up. The blocking
+    /// serial IO runs on a queue, not on a cooperative thread the agent needs.
+    func type(_ text: String, until marker: String, timeout: Duration = .seconds(10)) async throws -> String {
+        try await withCheckedThrowingContinuation { c in
+            DispatchQueue.global().async { c.resume(with: Result { try self.typeBlocking(text, until: marker, timeout: timeout) }) }
+        }
+    }
+
+    func typeBlocking(_ text: String, until marker: String, timeout: Duration) throws -> String {
         let port = try SerialPort(path: techSide, baud: 115_200)
         defer { port.close() }
         try port.write(Array(text.utf8), timeout: .seconds(1))
@@ -74,23 +90,19 @@ final class NullModem: @unchecked Sendable {
             g.addTask { try await console.run() }
         } }
         defer { running.cancel(); a.unplug(); b.unplug() }
-        try await Task.sleep(for: .milliseconds(500))
-
-        let english = try a.type("env\r", until: "closet> ")
+        #expect(await a.waitForPrompt())
+        #expect(await b.waitForPrompt())
+        let english = try await a.type("env\r", until: "closet> ")
         #expect(english.contains("ambient.temperature            24.5"), "\(english)")
-        let vietnamese = try b.type("status\r", until: "closet> ")
+        let vietnamese = try await b.type("status\r", until: "closet> ")
         #expect(vietnamese.contains("Tram pty-test"), "\(vietnamese)")
 
         a.unplug()  // the USB-serial adapter is pulled out ...
         try await Task.sleep(for: .milliseconds(500))
-        #expect(try b.type("help\r", until: "closet> ").contains("Cac lenh"), "the other console is unaffected")
+        #expect(try await b.type("help\r", until: "closet> ").contains("Cac lenh"), "the other console is unaffected")
         try await a.plugIn()  // ... and plugged back in: the agent reopens it within 2 s
-        var again = ""
-        for _ in 0..<30 where !again.contains("closet> ") {
-            again = (try? a.type("\r", until: "closet> ", timeout: .seconds(1))) ?? ""
-        }
-        #expect(again.contains("closet> "))
-        #expect(try a.type("ups\r", until: "closet> ").contains("ups: none configured"))
+        #expect(await a.waitForPrompt())
+        #expect(try await a.type("ups\r", until: "closet> ").contains("ups: none configured"))
     }
 
     @Test func theLocalSocketGreetsWithTheStatusScreen() async throws {

@@ -21,13 +21,17 @@ final class NotifySocket {
 
     deinit { close(fd) }
 
-    /// The next message, or nil after `timeout` of real time.
-    func next(timeout: Duration = .seconds(5)) -> String? {
-        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        guard poll(&p, 1, Int32(timeout.nanoseconds / 1_000_000)) > 0 else { return nil }
+    /// The next message, or nil after `timeout` of real time. Polls without blocking: a
+    /// blocked cooperative thread could starve the very task under test on 2 cores.
+    func next(timeout: Duration = .seconds(5)) async -> String? {
+        let deadline = ContinuousClock.now + timeout
         var buffer = [UInt8](repeating: 0, count: 512)
-        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : nil
+        repeat {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if n > 0 { return String(decoding: buffer[0..<n], as: UTF8.self) }
+            try? await Task.sleep(for: .milliseconds(5))
+        } while ContinuousClock.now < deadline
+        return nil
     }
 }
 
@@ -48,13 +52,13 @@ final class NotifySocket {
             stallLimit: .seconds(60))
         let running = Task { try await supervision.run() }
 
-        #expect(systemd.next() == "READY=1\nSTATUS=polling")
-        #expect(systemd.next() == "WATCHDOG=1")
+        #expect(await systemd.next() == "READY=1\nSTATUS=polling")
+        #expect(await systemd.next() == "WATCHDOG=1")
         for _ in 0..<3 {
             #expect(await eventually("asleep") { clock.sleeperCount == 1 })
             await clock.advance(by: .seconds(5))
             await store.apply(.readings([]), device: "probe", at: clock.now)
-            #expect(systemd.next() == "WATCHDOG=1")
+            #expect(await systemd.next() == "WATCHDOG=1")
         }
         // The poll loop stops producing outcomes (last one at 15 s): pings go on until the
         // 60 s stall limit, at 20..75 s, and stop at 80 s.
@@ -63,11 +67,11 @@ final class NotifySocket {
             #expect(await eventually("asleep") { clock.sleeperCount == 1 })
             await clock.advance(by: .seconds(5))
             #expect(await eventually("asleep") { clock.sleeperCount == 1 })
-            while let m = systemd.next(timeout: .milliseconds(50)) { messages.append(m) }
+            while let m = await systemd.next(timeout: .milliseconds(50)) { messages.append(m) }
         }
         running.cancel()
         _ = try? await running.value
-        while let m = systemd.next(timeout: .milliseconds(300)) { messages.append(m) }
+        while let m = await systemd.next(timeout: .milliseconds(300)) { messages.append(m) }
         #expect(messages == Array(repeating: "WATCHDOG=1", count: 12) + ["STATUS=poll loop stalled", "STOPPING=1"])
         let fed = try Data(contentsOf: URL(fileURLWithPath: watchdog))
         #expect(Array(fed) == Array(repeating: 0, count: 16) + [UInt8(ascii: "V")], "fed at start and each healthy tick, then the magic close")
