@@ -26,23 +26,13 @@ struct SysfsTransport: Sendable {
 
     /// Reads an attribute, trimmed of its trailing newline.
     func read(_ relative: String) -> ReadResult {
-        let fd = open(path(relative), O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return .failed(errno: errno) }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        var total = 0
-        while total < buffer.count {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + total, $0.count - total) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return .failed(errno: errno)
-            }
-            if n == 0 { break }
-            total += n
+        do {
+            var text = try readTextFile(path(relative), limit: 4096)
+            while let last = text.last, last == "\n" || last == " " || last == "\0" { text.removeLast() }
+            return .text(text)
+        } catch {
+            return .failed(errno: error.errno)
         }
-        var text = String(decoding: buffer[0..<total], as: UTF8.self)
-        while let last = text.last, last == "\n" || last == " " || last == "\0" { text.removeLast() }
-        return .text(text)
     }
 
     func text(_ relative: String) -> String? {
