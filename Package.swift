@@ -31,6 +31,19 @@ let package = Package(
             providers: [.apt(["libsnmp-dev"])]
         ),
         .target(name: "ClosetSNMP", dependencies: ["ClosetModel", "ClosetConfig", "CNetSNMP"]),
+        // libcrypto is already mapped by net-snmp: SHA-256 and HMAC cost no extra memory.
+        .systemLibrary(
+            name: "CCrypto", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .systemLibrary(name: "CLinux"),
+        .target(
+            name: "ClosetBackup",
+            dependencies: [
+                "ClosetModel", "ClosetConfig", "ClosetSNMP", "CCrypto", "CLinux",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(name: "ClosetSerial", dependencies: ["ClosetModel"]),
         .target(name: "ClosetConsole", dependencies: ["ClosetModel"]),
         .target(name: "ClosetUSBHID", dependencies: ["ClosetModel"]),
@@ -39,7 +52,7 @@ let package = Package(
         .target(
             name: "ClosetAgent",
             dependencies: [
-                "ClosetModel", "ClosetConfig", "ClosetSensors", "ClosetModbus", "ClosetMegatec", "ClosetSNMP", "ClosetConsole", "ClosetSerial",
+                "ClosetModel", "ClosetConfig", "ClosetSensors", "ClosetModbus", "ClosetMegatec", "ClosetSNMP", "ClosetConsole", "ClosetSerial", "ClosetBackup",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -54,7 +67,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "closet-store"),
-        .executableTarget(name: "closet-bench", dependencies: ["ClosetModbus", "ClosetSNMP", "ClosetConsole", "ClosetConfig", "ClosetModel"]),
+.executableTarget(name: "closet-bench", dependencies: ["ClosetBackup", "ClosetModbus", "ClosetSNMP", "ClosetConsole", "ClosetConfig", "ClosetModel"]),
         .testTarget(name: "ClosetModelTests", dependencies: ["ClosetModel", "ClosetTesting"]),
         .testTarget(name: "ClosetConfigTests", dependencies: ["ClosetConfig", "ClosetModel", "ClosetSensors", "ClosetTesting"]),
         .testTarget(name: "ClosetUSBHIDTests", dependencies: ["ClosetUSBHID", "ClosetModel", "ClosetTesting"]),
@@ -62,6 +75,7 @@ let package = Package(
         .testTarget(name: "ClosetSNMPTests", dependencies: ["ClosetSNMP", "ClosetAgent", "ClosetModel", "ClosetConfig", "ClosetTesting"]),
         .testTarget(name: "ClosetModbusTests", dependencies: ["ClosetModbus", "ClosetModel", "ClosetConfig", "ClosetTesting"]),
         .testTarget(name: "ClosetMegatecTests", dependencies: ["ClosetMegatec", "ClosetSerial", "ClosetModel", "ClosetConfig", "ClosetTesting"]),
+        .testTarget(name: "ClosetBackupTests", dependencies: ["ClosetBackup", "ClosetModel", "ClosetConfig", "ClosetSNMP", "ClosetTesting"]),
         .testTarget(name: "ClosetSensorsTests", dependencies: ["ClosetSensors", "ClosetModel", "ClosetTesting"]),
         .testTarget(
             name: "ClosetAgentTests",

@@ -1,3 +1,4 @@
+import ClosetBackup
 import ClosetConfig
 import ClosetMegatec
 import ClosetModbus
@@ -7,7 +8,7 @@ import ClosetSensors
 /// Every driver the agent is built with, for the config loader.
 public enum DriverRegistry {
     public static let builtIn: [DriverFactory] = SensorDrivers.factories + [
-        ModbusDriver.factory, MegatecDriver.factory, SNMPSwitchDriver.factory, SNMPMappedDriver.factory,
+        ModbusDriver.factory, MegatecDriver.factory, SNMPSwitchDriver.factory, SNMPMappedDriver.factory, BackupDriver.factory,
         SelfDriver.factory(started: WallClock().now),
     ]
 }

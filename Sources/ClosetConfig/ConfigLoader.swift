@@ -333,7 +333,7 @@ public struct ConfigLoader: Sendable {
 
 extension ConfigReader {
     /// Accepts every key of this table (after an error that makes them meaningless).
-    func allowEverything() {
+    public func allowEverything() {
         for key in table.keys { allow(key) }
     }
 }

@@ -171,6 +171,39 @@ public final class ConfigReader: @unchecked Sendable {
         return d
     }
 
+    /// A byte count: an integer, or a string with a unit: `"500 kB"`, `"20MB"`, `"4 GiB"`
+    /// (k, M, G, T are powers of 1000; Ki, Mi, Gi, Ti of 1024; a trailing `/s` is allowed for rates).
+    public func bytes(_ key: String, in range: ClosedRange<Int64>? = nil) -> Int64? {
+        guard let node = node(key) else { return nil }
+        var value: Int64?
+        switch node.value {
+        case .integer(let i): value = i
+        case .string(let s): value = parseByteCount(s)
+        default: break
+        }
+        guard let value else {
+            report(key, "expected a size such as \"512 MB\", \"4 GiB\" or a number of bytes, got \(node.value.typeName) \(node.value.shortDescription)")
+            return nil
+        }
+        if let range, !range.contains(value) {
+            report(key, "\(value) bytes is out of range \(range.lowerBound)...\(range.upperBound)")
+            return nil
+        }
+        return value
+    }
+
+    /// A list of TCP or UDP port numbers (`[446, 2049]`).
+    public func ports(_ key: String) -> [Int]? {
+        guard let node = node(key) else { return nil }
+        guard case .array(let items) = node.value else {
+            report(key, "expected a list of port numbers, e.g. [22, 80, 443], got \(node.value.typeName)")
+            return nil
+        }
+        let ports = items.compactMap { if case .integer(let i) = $0.value, (1...65535).contains(i) { Int(i) } else { nil } }
+        if ports.count != items.count { report(key, "expected port numbers 1...65535, e.g. [22, 80, 443]") }
+        return ports
+    }
+
     /// One of a fixed set of words.
     public func choice(_ key: String, _ choices: [String]) -> String? {
         guard let s = string(key) else { return nil }
@@ -288,4 +321,21 @@ public func readTOML<T>(_ text: String, file: String, into diagnostics: ConfigDi
     }
     for issue in local.issues { diagnostics.append(issue) }
     return local.issues.isEmpty ? result : nil
+}
+
+
+/// `"20 MB"`, `"4GiB"`, `"1.5 G"`, `"500kB/s"` to bytes; nil if not a size.
+public func parseByteCount(_ text: String) -> Int64? {
+    var s = Substring(text.trimmingSpaces)
+    if s.hasSuffix("/s") { s = s.dropLast(2) }
+    let number = s.prefix { $0.isNumber || $0 == "." }
+    var unit = s.dropFirst(number.count).drop { $0 == " " }
+    guard let v = Double(number), v >= 0 else { return nil }
+    if unit.hasSuffix("B") { unit = unit.dropLast() }
+    let multipliers: [Substring: Double] = [
+        "": 1, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
+        "Ki": 1024, "Mi": 1_048_576, "Gi": 1_073_741_824, "Ti": 1_099_511_627_776,
+    ]
+    guard let m = multipliers[unit], (v * m) < 9e18 else { return nil }
+    return Int64((v * m).rounded())
 }

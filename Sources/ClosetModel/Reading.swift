@@ -158,3 +158,13 @@ extension String {
         return ca == nil && cb != nil
     }
 }
+
+extension String {
+    /// Without leading and trailing spaces, tabs and line ends (sysfs files, device replies).
+    public var trimmingSpaces: String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\n" || f == "\t" || f == "\r" { s = s.dropFirst() }
+        while let l = s.last, l == " " || l == "\n" || l == "\t" || l == "\r" { s = s.dropLast() }
+        return String(s)
+    }
+}

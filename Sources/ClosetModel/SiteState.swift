@@ -214,7 +214,7 @@ extension HealthRule {
     /// Rules over words (port states, expected values): a change is news even at the same level.
     var watchesChanges: Bool {
         switch self {
-        case .expect, .ports: true
+        case .expect, .ports, .values: true
         case .limits, .flags: false
         }
     }

@@ -60,6 +60,9 @@ public enum HealthRule: Sendable, Hashable {
     case limits(Limits)
     /// The value must be one of `values`; anything else is `level`.
     case expect(values: [String], level: HealthLevel)
+    /// The first entry whose glob matches the value's text gives the level; no match is
+    /// `otherwise`. For verdict words that carry a detail (`failed: x.bak: checksum mismatch`).
+    case values([ValueLevel], otherwise: HealthLevel)
     /// Each UPS status flag that is set raises the level to its mapped level.
     case flags([FlagLevel])
     /// For `port.N.oper`: up is OK, an admin-down port is OK (switched off on purpose), any
@@ -103,6 +106,15 @@ public enum HealthRule: Sendable, Hashable {
             self.warnLow = warnLow
             self.critLow = critLow
             self.hysteresis = hysteresis
+        }
+    }
+
+    public struct ValueLevel: Sendable, Hashable {
+        public var pattern: String
+        public var level: HealthLevel
+        public init(_ pattern: String, _ level: HealthLevel) {
+            self.pattern = pattern
+            self.level = level
         }
     }
 
@@ -151,6 +163,9 @@ public enum HealthRule: Sendable, Hashable {
             let text = value.description
             if values.contains(text) { return (.ok, "\(text)") }
             return (level, "\(text), expected \(values.joined(separator: " or "))")
+        case .values(let entries, let otherwise):
+            let text = value.description
+            return (entries.first { globMatch($0.pattern, text) }?.level ?? otherwise, text)
         case .flags(let map):
             guard case .status(let status) = value else { return (.unknown, "not a status: \(value)") }
             var level = HealthLevel.ok

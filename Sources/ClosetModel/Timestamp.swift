@@ -42,6 +42,15 @@ public struct Timestamp: Sendable, Hashable, Comparable, InstantProtocol, Custom
             + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(millis, 3))Z"
     }
 
+    /// `2026-11-24 02:00` in a zone `offsetSeconds` east of UTC (the board's local time).
+    public func shortDescription(offsetSeconds: Int64 = 0) -> String {
+        let seconds = nanosecondsSinceEpoch.floorDivided(by: 1_000_000_000) + offsetSeconds
+        let days = seconds.floorDivided(by: 86_400)
+        let secondOfDay = Int(seconds - days * 86_400)
+        let (y, m, d) = Timestamp.civilDate(fromDays: days)
+        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2)) \(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2))"
+    }
+
     /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's civil_from_days).
     static func civilDate(fromDays z0: Int64) -> (Int, Int, Int) {
         let z = z0 + 719_468
@@ -132,8 +141,9 @@ extension Duration {
     }
 }
 
+/// Division rounding toward minus infinity (days before 1970 and zones west of UTC).
 extension Int64 {
-    fileprivate func floorDivided(by d: Int64) -> Int64 {
+    public func floorDivided(by d: Int64) -> Int64 {
         let q = self / d
         return (self % d != 0 && (self < 0) != (d < 0)) ? q - 1 : q
     }

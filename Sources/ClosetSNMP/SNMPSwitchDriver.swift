@@ -103,15 +103,7 @@ public final class SNMPSwitchDriver: DeviceDriver {
         let maxRepetitions = r.integer("max_repetitions", in: 1...200).map(Int.init) ?? 25
         let window = r.duration("flap_window", in: .seconds(10)...(.seconds(86_400))) ?? .seconds(600)
         let count = r.integer("flap_count", in: 1...1000).map(Int.init) ?? 3
-        var ports = [22, 23, 80, 443]
-        if let node = r.node("reachability_ports") {
-            if case .array(let items) = node.value {
-                ports = items.compactMap { if case .integer(let i) = $0.value, (1...65535).contains(i) { Int(i) } else { nil } }
-                if ports.count != items.count { r.report("reachability_ports", "expected TCP port numbers, e.g. [22, 80, 443]") }
-            } else {
-                r.report("reachability_ports", "expected a list of TCP ports, got \(node.value.typeName)")
-            }
-        }
+        let ports = r.ports("reachability_ports") ?? [22, 23, 80, 443]
         return Configuration(target: target, maxRepetitions: maxRepetitions, flapWindow: window, flapCount: count, reachabilityPorts: ports)
     }
 }

@@ -60,6 +60,15 @@ enum ClosetAgentMain {
                 writeStandardError("probe: \(error)\n")
                 return 64
             }
+        case "backup":
+            guard command.argument == "check" else {
+                writeStandardError("backup: say 'closet-agent backup check [SET] [--verify]'\n")
+                return 64
+            }
+            guard let configuration = load(config, boards) else { return 3 }
+            bootstrapLogging(level: command.flags.contains("verify") ? "info" : "error")
+            return await BackupCheck.run(
+                configuration, set: command.arguments.dropFirst().first, verify: command.flags.contains("verify"))
         case "once":
             guard let configuration = load(config, boards) else { return 2 }
             bootstrapLogging(level: "error")
@@ -207,16 +216,5 @@ extension Optional {
     func orThrow<E: Error>(_ error: E) throws(E) -> Wrapped {
         guard let self else { throw error }
         return self
-    }
-}
-
-/// Writes to fd 2 directly: the C `stderr` global is shared mutable state to Swift 6.
-func writeStandardError(_ string: String) {
-    var bytes = Array(string.utf8)
-    var offset = 0
-    while offset < bytes.count {
-        let n = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress! + offset, $0.count - offset) }
-        if n <= 0 { return }
-        offset += n
     }
 }

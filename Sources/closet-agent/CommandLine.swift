@@ -51,7 +51,8 @@ struct ParsedCommand: Equatable {
     var name: String
     var values: [String: String] = [:]
     var flags: Set<String> = []
-    var argument: String?
+    var arguments: [String] = []
+    var argument: String? { arguments.first }
 
     func value(_ option: String, default fallback: String) -> String { values[option] ?? fallback }
 }
@@ -107,6 +108,13 @@ enum AgentCommandLine {
         CommandSpec(
             name: "console", abstract: "Attach to the running agent's console (the same screens as the serial port).",
             options: [.init(name: "socket", value: "PATH", help: "The agent's console socket (agent.console_socket).", defaultValue: "/run/closet/console.sock")]),
+        CommandSpec(
+            name: "backup",
+            abstract: "Check the backup sets now and print the verdict with reasons ('backup check [SET]').",
+            options: [
+                configOption, boardsOption,
+                .init(name: "verify", value: nil, help: "Also verify the newest backup against its checksums (may take long)."),
+            ], argument: ("check [SET]", "'check', then a backup set's name (default: every set). Exit 0 OK, 1 WARN, 2 CRIT, 3 UNKNOWN.")),
         CommandSpec(name: "version", abstract: "Print the agent's version.", options: []),
     ]
 
@@ -143,7 +151,7 @@ enum AgentCommandLine {
         }
         var parsed = ParsedCommand(name: name)
         while let arg = args.popFirst() {
-            if arg == "-h" || arg == "--help" { return ParsedCommand(name: "help", argument: name) }
+            if arg == "-h" || arg == "--help" { return ParsedCommand(name: "help", arguments: [name]) }
             if arg.hasPrefix("--") {
                 var key = String(arg.dropFirst(2))
                 var inline: String?
@@ -165,8 +173,8 @@ enum AgentCommandLine {
                     }
                     parsed.values[key] = value
                 }
-            } else if spec.argument != nil, parsed.argument == nil {
-                parsed.argument = arg
+            } else if let a = spec.argument, parsed.arguments.count < a.name.split(separator: " ").count {
+                parsed.arguments.append(arg)
             } else {
                 throw UsageError(description: "\(name): unexpected argument '\(arg)'\nUSAGE: \(spec.usage)")
             }

@@ -1,3 +1,5 @@
+import ClosetAgent
+
 #if canImport(Glibc)
 import Glibc
 #endif

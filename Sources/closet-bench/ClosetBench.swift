@@ -1,5 +1,6 @@
 // Measurements for tools/bench: each subcommand drives the agent's real code path and
 // prints one line of numbers. Not shipped on the board.
+import ClosetBackup
 import ClosetConfig
 import ClosetConsole
 import ClosetModbus
@@ -102,6 +103,19 @@ enum ClosetBench {
             }
             times.sort()
             print("console status: median \(format3(times[times.count / 2])) ms, p99 \(format3(times[times.count * 99 / 100])) ms over \(times.count) runs")
+        case "verify":
+            // The backup verifier on FILE against FILE.sha256, as the agent runs it.
+            guard args.count >= 2 else { print("usage: closet-bench verify FILE [--rate BYTES_PER_S]"); exit(64) }
+            let file = args[1]
+            let slash = file.lastIndex(of: "/")!
+            let base = String(file[..<slash])
+            let rate = Int64(value("rate", "0"))!
+            let start = ContinuousClock.now
+            let outcome = ChecksumVerifier(rateLimit: rate > 0 ? rate : nil).verify(manifestPath: file + ".sha256", base: base)
+            let seconds = (ContinuousClock.now - start).seconds
+            guard case .ok(_, let bytes) = outcome else { print("verify: \(outcome)"); exit(1) }
+            let peak = (try? readTextFile("/proc/self/status"))?.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? "VmHWM: ?"
+            print("closet verify \(bytes) bytes in \(format3(seconds)) s: \(Int(Double(bytes) / seconds / 1e6)) MB/s, peak \(peak.split(separator: " ", omittingEmptySubsequences: true).dropFirst().joined(separator: " "))")
         default:
             print("usage: closet-bench modbus-tcp-rate --port P [--count N] | modbus-closet-poll (--port P | --device D) [--coalesce on|off]")
             exit(64)

@@ -34,9 +34,9 @@ import Testing
                 == ParsedCommand(name: "once", values: ["config": "/x.toml"], flags: ["json"]))
         #expect(
             try AgentCommandLine.parse(["check-config", "a.toml", "--boards-dir", "b"])
-                == ParsedCommand(name: "check-config", values: ["boards-dir": "b"], argument: "a.toml"))
+                == ParsedCommand(name: "check-config", values: ["boards-dir": "b"], arguments: ["a.toml"]))
         #expect(try AgentCommandLine.parse(["--config", "/y"]) == ParsedCommand(name: "run", values: ["config": "/y"]))
-        #expect(try AgentCommandLine.parse(["once", "--help"]) == ParsedCommand(name: "help", argument: "once"))
+        #expect(try AgentCommandLine.parse(["once", "--help"]) == ParsedCommand(name: "help", arguments: ["once"]))
         #expect(try AgentCommandLine.parse(["--version"]).name == "version")
     }
 

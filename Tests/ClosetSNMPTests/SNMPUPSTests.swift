@@ -43,6 +43,19 @@ func values(_ r: [Reading]) -> [String: ReadingValue] { Dictionary(uniqueKeysWit
         #expect(status == .status([.onBattery]))
     }
 
+    @Test func nasVolumesFromHostResourcesOfARealLinuxServer() async throws {
+        let sim = try await SNMPSimulator(["nas": "os/linux/slackware"])
+        try await sim.waitUntilServing("nas")
+        let volumes = try await HostResources.fetchVolumes(SNMPClient(target: sim.target("nas", timeout: .seconds(5))))
+        // RAM, swap and buffers are left out; the three file systems stay.
+        #expect(volumes.map(\.name) == ["/", "/usr/local", "/export"])
+        #expect(volumes.map(\.key) == ["root", "usr_local", "export"])
+        let export = try #require(volumes.last)
+        #expect(export.sizeBytes == 96_144_541 * 4096)
+        #expect(export.usedBytes == 90_601_816 * 4096)
+        #expect((export.usedPercent * 10).rounded() == 942)
+    }
+
     @Test func aMapTheAgentDoesNotKnowIsNamed() async throws {
         let sim = try await SNMPSimulator(["sw": "network/switch/dlink-des3200"])
         try await sim.waitUntilServing("sw")

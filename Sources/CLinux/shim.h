@@ -1,0 +1,2 @@
+// Linux calls Swift's Glibc module leaves out.
+#include <sys/vfs.h>
