@@ -92,15 +92,15 @@ public struct ChecksumVerifier: Sendable {
                 if n == 0 { break }
                 buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
                 done += Int64(n)
-                if done - lastReport >= step {
-                    lastReport = done
-                    progress(Progress(file: entry.name, done: done, total: total))
-                }
                 if let rate = rateLimit, rate > 0 {
                     // Where the byte count says we may be by now; sleep off any lead.
                     let due = started + .nanoseconds(Int64(Double(done) / Double(rate) * 1e9))
                     let lead = ContinuousClock.now.duration(to: due)
                     if lead > .milliseconds(1) { sleepBlocking(lead) }
+                }
+                if done - lastReport >= step {
+                    lastReport = done
+                    progress(Progress(file: entry.name, done: done, total: total))
                 }
             }
             let digest = hasher.finish()
