@@ -138,6 +138,24 @@ import Testing
         #expect(levels(d, v)["backup.verified"] == .crit)
     }
 
+    @Test func aDailySampleOfOlderBackupsFindsBitRot() async throws {
+        let tree = backups(fiveDays)
+        defer { tree.remove() }
+        // An older backup rots on the NAS (same size and time, other bytes).
+        let path = tree.path("sql/sql-3.bak")
+        tree.file("sql/sql-3.bak", "backup 3 " + String(repeating: "#", count: 1003))
+        setModified(path, now - Int64(3.1 * Double(day)))
+        let d = driver(tree) { $0.verifySample = 4 }
+        #expect(await values(d)["backup.verified"] == .text("ok"))
+        var sample: ReadingValue?
+        for _ in 0..<100 {
+            sample = await values(d)["backup.sample.verified"]
+            if sample != nil { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(sample == .text("failed: sql-3.bak: checksum mismatch (SHA256SUMS line 4)"))
+    }
+
     @Test func aListedFileThatIsGoneIsCrit() async {
         let tree = FixtureTree(prefix: "closet-backup")
         defer { tree.remove() }
