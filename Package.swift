@@ -14,6 +14,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // The store and the tests decode records with the generated code; no traits: the
+        // default ones pull Foundation's streams.
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0", traits: []),
     ],
     targets: [
         .target(name: "ClosetModel"),
@@ -37,6 +40,12 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
         .systemLibrary(name: "CLinux"),
+        // The records the agent pushes (hand-written encoder; closet.proto is the contract).
+        .target(name: "ClosetWire", dependencies: ["ClosetModel"]),
+        .target(
+            name: "ClosetWireProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["closet.proto"]
+        ),
         .target(
             name: "ClosetBackup",
             dependencies: [
@@ -76,6 +85,7 @@ let package = Package(
         .testTarget(name: "ClosetModbusTests", dependencies: ["ClosetModbus", "ClosetModel", "ClosetConfig", "ClosetTesting"]),
         .testTarget(name: "ClosetMegatecTests", dependencies: ["ClosetMegatec", "ClosetSerial", "ClosetModel", "ClosetConfig", "ClosetTesting"]),
         .testTarget(name: "ClosetBackupTests", dependencies: ["ClosetBackup", "ClosetModel", "ClosetConfig", "ClosetSNMP", "ClosetTesting"]),
+        .testTarget(name: "ClosetWireTests", dependencies: ["ClosetWire", "ClosetWireProto", "ClosetModel", "ClosetTesting"]),
         .testTarget(name: "ClosetSensorsTests", dependencies: ["ClosetSensors", "ClosetModel", "ClosetTesting"]),
         .testTarget(
             name: "ClosetAgentTests",
