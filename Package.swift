@@ -17,6 +17,11 @@ let package = Package(
         // The store and the tests decode records with the generated code; no traits: the
         // default ones pull Foundation's streams.
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0", traits: []),
+        // The central store only (no memory budget there).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .target(name: "ClosetModel"),
@@ -40,8 +45,18 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
         .systemLibrary(name: "CLinux"),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "ClosetSQLite", dependencies: ["CSQLite"]),
+        .target(
+            name: "ClosetUplink",
+            dependencies: [
+                "ClosetModel", "ClosetConfig", "ClosetWire", "ClosetSQLite", "CCrypto",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The records the agent pushes (hand-written encoder; closet.proto is the contract).
-        .target(name: "ClosetWire", dependencies: ["ClosetModel"]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "ClosetWire", dependencies: ["ClosetModel", "CCrypto", "CZlib"]),
         .target(
             name: "ClosetWireProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["closet.proto"]
@@ -61,7 +76,7 @@ let package = Package(
         .target(
             name: "ClosetAgent",
             dependencies: [
-                "ClosetModel", "ClosetConfig", "ClosetSensors", "ClosetModbus", "ClosetMegatec", "ClosetSNMP", "ClosetConsole", "ClosetSerial", "ClosetBackup",
+                "ClosetModel", "ClosetConfig", "ClosetSensors", "ClosetModbus", "ClosetMegatec", "ClosetSNMP", "ClosetConsole", "ClosetSerial", "ClosetBackup", "ClosetUplink", "ClosetWire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -75,7 +90,27 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .executableTarget(name: "closet-store"),
+        .target(
+            name: "ClosetStore",
+            dependencies: [
+                "ClosetModel", "ClosetWire", "ClosetWireProto", "ClosetSQLite", "CCrypto",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "closet-store",
+            dependencies: [
+                "ClosetStore", "ClosetWire", "ClosetModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
 .executableTarget(name: "closet-bench", dependencies: ["ClosetBackup", "ClosetModbus", "ClosetSNMP", "ClosetConsole", "ClosetConfig", "ClosetModel"]),
         .testTarget(name: "ClosetModelTests", dependencies: ["ClosetModel", "ClosetTesting"]),
         .testTarget(name: "ClosetConfigTests", dependencies: ["ClosetConfig", "ClosetModel", "ClosetSensors", "ClosetTesting"]),
@@ -86,6 +121,7 @@ let package = Package(
         .testTarget(name: "ClosetMegatecTests", dependencies: ["ClosetMegatec", "ClosetSerial", "ClosetModel", "ClosetConfig", "ClosetTesting"]),
         .testTarget(name: "ClosetBackupTests", dependencies: ["ClosetBackup", "ClosetModel", "ClosetConfig", "ClosetSNMP", "ClosetTesting"]),
         .testTarget(name: "ClosetWireTests", dependencies: ["ClosetWire", "ClosetWireProto", "ClosetModel", "ClosetTesting"]),
+        .testTarget(name: "ClosetUplinkTests", dependencies: ["ClosetUplink", "ClosetWire", "ClosetModel", "ClosetTesting"]),
         .testTarget(name: "ClosetSensorsTests", dependencies: ["ClosetSensors", "ClosetModel", "ClosetTesting"]),
         .testTarget(
             name: "ClosetAgentTests",

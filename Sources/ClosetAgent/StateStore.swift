@@ -12,6 +12,8 @@ public actor StateStore {
     private var observers: [AsyncStream<Event>.Continuation] = []
     /// When a poll outcome last arrived: the poll loop is alive while this keeps moving.
     public private(set) var lastActivity: Timestamp?
+    /// Events ever applied; the recorder's cursor into `recentEvents`.
+    public private(set) var eventCount = 0
 
     public init(state: SiteState, logger: Logger, eventCapacity: Int = 500) {
         self.state = state
@@ -34,11 +36,19 @@ public actor StateStore {
             for observer in observers { observer.yield(event) }
         }
         recentEvents.append(contentsOf: events)
+        eventCount += events.count
         if recentEvents.count > eventCapacity { recentEvents.removeFirst(recentEvents.count - eventCapacity) }
         if case .failed(let reason) = outcome, events.isEmpty {
             logger.debug("'\(device)' still failing: \(reason)")
         }
         return events
+    }
+
+    /// The state now and the events after cursor `since` (an earlier `eventCount`), with the
+    /// new cursor. Events older than the capacity are gone.
+    public func snapshot(since: Int) -> (state: SiteState, events: [Event], cursor: Int) {
+        let fresh = min(eventCount - since, recentEvents.count)
+        return (state, fresh > 0 ? Array(recentEvents.suffix(fresh)) : [], eventCount)
     }
 
     /// A stream of every event from now on.

@@ -17,6 +17,8 @@ public struct AgentConfiguration: Sendable {
     public var consoleSocket: String?
     /// The hardware watchdog to keep fed while the poll loop is healthy; nil: none.
     public var watchdogDevice: String?
+    /// Where records go; nil: the agent keeps its state local.
+    public var uplink: UplinkConfiguration?
 
     public init(
         site: String, board: BoardProfile? = nil, sysfsRoot: String = "/sys", logLevel: String = "info",
@@ -145,5 +147,46 @@ public struct ConsoleConfiguration: Sendable, Hashable {
         self.speed = speed
         self.language = language
         self.line = line
+    }
+}
+
+/// `[uplink]`: where records go and how they are kept until they get there.
+public struct UplinkConfiguration: Sendable {
+    /// The store's ingest URL (`https://store.example:8443/v1/ingest`).
+    public var url: String
+    /// The site's key from `closet-store site add` (hex).
+    public var key: [UInt8]
+    /// PEM file of the CA that signed the store's certificate; nil: the system's CAs.
+    public var caFile: String?
+    public var outboxPath: String
+    public var outboxMaxBytes: Int64
+    /// How often the state is turned into a record.
+    public var recordInterval: Duration
+    public var fullEvery: Duration
+    /// How long records may wait in memory before a commit (events commit at once).
+    public var commitInterval: Duration
+    /// Upload cap in bytes per second; nil: none.
+    public var bandwidth: Int?
+    public var batchBytes: Int
+    public var timeout: Duration
+    public var maxBackoff: Duration
+    public var deadbands: [(VariablePattern, Double)]
+    /// A second sink: InfluxDB / VictoriaMetrics line protocol `/write` URL.
+    public var influxURL: String?
+    public var line: Int
+
+    public init(url: String, key: [UInt8], outboxPath: String) {
+        self.url = url
+        self.key = key
+        self.outboxPath = outboxPath
+        self.outboxMaxBytes = 64 << 20
+        self.recordInterval = .seconds(10)
+        self.fullEvery = .seconds(900)
+        self.commitInterval = .seconds(60)
+        self.batchBytes = 256 << 10
+        self.timeout = .seconds(30)
+        self.maxBackoff = .seconds(300)
+        self.deadbands = []
+        self.line = 0
     }
 }

@@ -127,10 +127,12 @@ public struct ConfigLoader: Sendable {
             let language = c.choice("language", ["en", "vi", "vi-ascii"]) ?? "en"
             consoles.append(ConsoleConfiguration(device: device, speed: speed, language: language, line: c.line))
         }
+        let uplink = r.table("uplink").flatMap { readUplink($0, directory: directory) }
         r.finish()
         var config = AgentConfiguration(site: site, board: board, sysfsRoot: sysfsRoot, logLevel: logLevel, devices: devices)
         config.consoles = consoles
         config.consoleSocket = consoleSocket
+        config.uplink = uplink
         if useWatchdog {
             config.watchdogDevice = watchdogOverride ?? board?.watchdogDevice
             if config.watchdogDevice == nil {
@@ -139,6 +141,46 @@ public struct ConfigLoader: Sendable {
                     "no watchdog device: the board profile names none; set agent.watchdog_device")
             }
         }
+        return config
+    }
+
+    private func readUplink(_ u: ConfigReader, directory: String) -> UplinkConfiguration? {
+        defer { u.finish() }
+        let url = u.requiredString("url")
+        if let url, !(url.hasPrefix("https://") || url.hasPrefix("http://")) {
+            u.report("url", "must start with https:// (or http:// on a test bench), got \"\(url)\"")
+        }
+        let keyText = u.secret("key")
+        var key: [UInt8]?
+        if let keyText {
+            key = unhex(keyText).flatMap { $0.count == 32 ? $0 : nil }
+            if key == nil { u.report("key", "must be the 64 hex digits 'closet-store site add' printed") }
+        } else {
+            u.reportTable("missing 'key' (from 'closet-store site add')")
+        }
+        var config = UplinkConfiguration(url: url ?? "", key: key ?? [], outboxPath: "/var/lib/closet/outbox.db")
+        config.line = u.line
+        if let ca = u.string("ca_file") { config.caFile = resolve(ca, in: directory) }
+        if let path = u.string("outbox") { config.outboxPath = resolve(path, in: directory) }
+        config.outboxMaxBytes = u.bytes("outbox_max", in: 65_536...(1 << 40)) ?? config.outboxMaxBytes
+        config.recordInterval = u.duration("record_interval", in: .seconds(1)...(.seconds(3600))) ?? config.recordInterval
+        config.fullEvery = u.duration("full_every", in: .seconds(10)...(.seconds(86_400))) ?? config.fullEvery
+        config.commitInterval = u.duration("commit_interval", in: .seconds(0)...(.seconds(3600))) ?? config.commitInterval
+        config.bandwidth = u.bytes("bandwidth", in: 100...(1 << 34)).map(Int.init)
+        config.batchBytes = u.bytes("batch_bytes", in: 1024...(16 << 20)).map(Int.init) ?? config.batchBytes
+        config.timeout = u.duration("timeout", in: .seconds(1)...(.seconds(600))) ?? config.timeout
+        config.maxBackoff = u.duration("max_backoff", in: .seconds(1)...(.seconds(86_400))) ?? config.maxBackoff
+        if let d = u.table("deadband") {
+            for key in d.table.keys.sorted() {
+                if let v = d.number(key, in: 0...1e18) { config.deadbands.append((VariablePattern(key), v)) }
+            }
+            d.finish()
+        }
+        if let influx = u.string("influx_url") {
+            if !(influx.hasPrefix("https://") || influx.hasPrefix("http://")) { u.report("influx_url", "must start with http:// or https://") }
+            config.influxURL = influx
+        }
+        guard url != nil, key != nil else { return nil }
         return config
     }
 

@@ -68,11 +68,11 @@ public struct RecordEncoder: Sendable {
             let delta = self.delta(from: previous, to: current, state: state)
             if !delta.isEmpty {
                 out.append(make(.delta(delta), now))
-                sent = apply(delta, to: previous)
+                sent = previous.applying(delta)
                 lastStateSeq = out.last!.seq
             }
         } else {
-            out.append(make(.full(snapshot(current)), now))
+            out.append(make(.full(current.snapshot(dictionary: dictionary)), now))
             sent = current
             lastFull = now
             lastStateSeq = out.last!.seq
@@ -80,8 +80,11 @@ public struct RecordEncoder: Sendable {
         return out
     }
 
-    /// Forces the next state record to be a full snapshot (the store asked to resync).
-    public mutating func resync() { lastFull = .min }
+    /// Forces the dictionary and a full snapshot out again (the store asked to resync).
+    public mutating func resync() {
+        lastFull = .min
+        sentDictionary = 0
+    }
 
     private mutating func make(_ body: WireRecord.Body, _ time: Int64) -> WireRecord {
         var body = body
@@ -230,31 +233,6 @@ public struct RecordEncoder: Sendable {
         }
     }
 
-    func snapshot(_ e: Encoded) -> WireSnapshot {
-        let channels = dictionary.channels.count
-        var present = [UInt8](repeating: 0, count: (channels + 7) / 8)
-        var values: [Int64] = []
-        for c in 0..<channels {
-            guard let v = e.values[c] else { continue }
-            present[c / 8] |= 1 << UInt8(c % 8)
-            values.append(v)
-        }
-        while present.last == 0 { present.removeLast() }
-        var levels = [UInt8](repeating: 0, count: (e.levels.count + 1) / 2)
-        for (i, l) in e.levels.enumerated() { levels[i / 2] |= l << (i % 2 == 0 ? 0 : 4) }
-        let ports = e.ports.keys.sorted().map { i in
-            WirePortMap(device: UInt32(i), down: Self.bitmap(e.ports[i]!.down), adminDown: Self.bitmap(e.ports[i]!.adminDown))
-        }
-        return WireSnapshot(dictionary: dictionary.id, levels: levels, present: present, values: values, ports: ports)
-    }
-
-    static func bitmap(_ bits: [Bool]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: (bits.count + 7) / 8)
-        for (i, b) in bits.enumerated() where b { out[i / 8] |= 1 << UInt8(i % 8) }
-        while out.last == 0 { out.removeLast() }
-        return out
-    }
-
     func delta(from old: Encoded, to new: Encoded, state: SiteState) -> WireDelta {
         var d = WireDelta(base: 0)
         for c in new.values.keys.sorted() {
@@ -286,33 +264,6 @@ public struct RecordEncoder: Sendable {
         return d
     }
 
-    /// The store's view after a delta: values that did not move past their deadband keep
-    /// the value the store has.
-    func apply(_ d: WireDelta, to old: Encoded) -> Encoded {
-        var e = old
-        for (c, v) in zip(d.changed, d.values) { e.values[Int(c)] = v }
-        for c in d.removed { e.values[Int(c)] = nil }
-        for l in d.levels {
-            let i = Int(l >> 3)
-            while e.levels.count <= i { e.levels.append(1) }
-            e.levels[i] = UInt8(l & 7)
-        }
-        for p in d.ports {
-            let state = p & 3
-            let device = Int((p >> 2) & 63)
-            let position = Int(p >> 8)
-            var bits = e.ports[device] ?? PortBits(down: [], adminDown: [])
-            while bits.down.count <= position {
-                bits.down.append(false)
-                bits.adminDown.append(false)
-            }
-            bits.down[position] = state != 0
-            bits.adminDown[position] = state == 2
-            e.ports[device] = bits
-        }
-        return e
-    }
-
     // MARK: Events
 
     func wire(_ e: Event) -> WireEvent {
@@ -330,4 +281,80 @@ public struct RecordEncoder: Sendable {
         case .crit: 3
         }
     }
+}
+
+extension RecordEncoder.Encoded {
+    /// The state a full snapshot describes.
+    public init(_ s: WireSnapshot, deviceCount: Int, channelCount: Int) {
+        levels = (0..<deviceCount).map { i in i / 2 < s.levels.count ? (s.levels[i / 2] >> (i % 2 == 0 ? 0 : 4)) & 0xF : 1 }
+        values = [:]
+        var next = 0
+        for c in 0..<channelCount where c / 8 < s.present.count && s.present[c / 8] & (1 << UInt8(c % 8)) != 0 {
+            guard next < s.values.count else { break }
+            values[c] = s.values[next]
+            next += 1
+        }
+        ports = [:]
+        for p in s.ports {
+            let count = max(p.down.count, p.adminDown.count) * 8
+            func bit(_ b: [UInt8], _ i: Int) -> Bool { i / 8 < b.count && b[i / 8] & (1 << UInt8(i % 8)) != 0 }
+            ports[Int(p.device)] = RecordEncoder.PortBits(down: (0..<count).map { bit(p.down, $0) }, adminDown: (0..<count).map { bit(p.adminDown, $0) })
+        }
+    }
+
+    /// As a full snapshot over `dictionary`.
+    public func snapshot(dictionary: WireDictionary) -> WireSnapshot {
+        let e = self
+        let channels = dictionary.channels.count
+        var present = [UInt8](repeating: 0, count: (channels + 7) / 8)
+        var values: [Int64] = []
+        for c in 0..<channels {
+            guard let v = e.values[c] else { continue }
+            present[c / 8] |= 1 << UInt8(c % 8)
+            values.append(v)
+        }
+        while present.last == 0 { present.removeLast() }
+        var levels = [UInt8](repeating: 0, count: (e.levels.count + 1) / 2)
+        for (i, l) in e.levels.enumerated() { levels[i / 2] |= l << (i % 2 == 0 ? 0 : 4) }
+        let ports = e.ports.keys.sorted().map { i in
+            WirePortMap(device: UInt32(i), down: bitmap(e.ports[i]!.down), adminDown: bitmap(e.ports[i]!.adminDown))
+        }
+        return WireSnapshot(dictionary: dictionary.id, levels: levels, present: present, values: values, ports: ports)
+    }
+
+    func bitmap(_ bits: [Bool]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: (bits.count + 7) / 8)
+        for (i, b) in bits.enumerated() where b { out[i / 8] |= 1 << UInt8(i % 8) }
+        while out.last == 0 { out.removeLast() }
+        return out
+    }
+
+
+    /// The store's view after a delta: values that did not move past their deadband keep
+    /// the value the store has.
+    public func applying(_ d: WireDelta) -> RecordEncoder.Encoded {
+        var e = self
+        for (c, v) in zip(d.changed, d.values) { e.values[Int(c)] = v }
+        for c in d.removed { e.values[Int(c)] = nil }
+        for l in d.levels {
+            let i = Int(l >> 3)
+            while e.levels.count <= i { e.levels.append(1) }
+            e.levels[i] = UInt8(l & 7)
+        }
+        for p in d.ports {
+            let state = p & 3
+            let device = Int((p >> 2) & 63)
+            let position = Int(p >> 8)
+            var bits = e.ports[device] ?? RecordEncoder.PortBits(down: [], adminDown: [])
+            while bits.down.count <= position {
+                bits.down.append(false)
+                bits.adminDown.append(false)
+            }
+            bits.down[position] = state != 0
+            bits.adminDown[position] = state == 2
+            e.ports[device] = bits
+        }
+        return e
+    }
+
 }

@@ -69,6 +69,14 @@ public struct WireSnapshot: Sendable, Hashable {
     public var values: [Int64]
     public var ports: [WirePortMap]
 
+    public init(dictionary: UInt32, levels: [UInt8], present: [UInt8], values: [Int64], ports: [WirePortMap]) {
+        self.dictionary = dictionary
+        self.levels = levels
+        self.present = present
+        self.values = values
+        self.ports = ports
+    }
+
     func encode(into w: inout ProtoWriter) {
         w.fixed32(1, dictionary)
         w.bytes(2, levels)
@@ -82,6 +90,12 @@ public struct WirePortMap: Sendable, Hashable {
     public var device: UInt32
     public var down: [UInt8]
     public var adminDown: [UInt8]
+
+    public init(device: UInt32, down: [UInt8], adminDown: [UInt8]) {
+        self.device = device
+        self.down = down
+        self.adminDown = adminDown
+    }
 
     func encode(into w: inout ProtoWriter) {
         w.uint(1, UInt64(device))
@@ -97,6 +111,15 @@ public struct WireDelta: Sendable, Hashable {
     public var removed: [UInt32] = []
     public var levels: [UInt32] = []
     public var ports: [UInt64] = []
+
+    public init(base: UInt64, changed: [UInt32] = [], values: [Int64] = [], removed: [UInt32] = [], levels: [UInt32] = [], ports: [UInt64] = []) {
+        self.base = base
+        self.changed = changed
+        self.values = values
+        self.removed = removed
+        self.levels = levels
+        self.ports = ports
+    }
 
     public var isEmpty: Bool { changed.isEmpty && removed.isEmpty && levels.isEmpty && ports.isEmpty }
 
@@ -115,12 +138,26 @@ public struct WireDictionary: Sendable, Hashable {
     public var devices: [Device] = []
     public var channels: [Channel] = []
 
+    public init(id: UInt32 = 0, devices: [Device] = [], channels: [Channel] = []) {
+        self.id = id
+        self.devices = devices
+        self.channels = channels
+    }
+
     public struct Device: Sendable, Hashable {
         public var name: String
         public var kind: String
         public var driver: String
         public var portIndex: [UInt32] = []
         public var portName: [String] = []
+
+        public init(name: String, kind: String, driver: String, portIndex: [UInt32] = [], portName: [String] = []) {
+            self.name = name
+            self.kind = kind
+            self.driver = driver
+            self.portIndex = portIndex
+            self.portName = portName
+        }
     }
 
     public struct Channel: Sendable, Hashable {
@@ -128,6 +165,13 @@ public struct WireDictionary: Sendable, Hashable {
         public var variable: String
         public var unit: String
         public var exponent: Int32
+
+        public init(device: UInt32, variable: String, unit: String, exponent: Int32) {
+            self.device = device
+            self.variable = variable
+            self.unit = unit
+            self.exponent = exponent
+        }
     }
 
     /// The content without the id: what the id is a hash of.
@@ -176,6 +220,17 @@ public struct WireEvent: Sendable, Hashable {
     public var new: String
     public var level: UInt32
     public var reason: String
+
+    public init(time: Int64, device: UInt32?, kind: String, variable: String, old: String, new: String, level: UInt32, reason: String) {
+        self.time = time
+        self.device = device
+        self.kind = kind
+        self.variable = variable
+        self.old = old
+        self.new = new
+        self.level = level
+        self.reason = reason
+    }
 
     func encode(into w: inout ProtoWriter) {
         w.int(1, time)

@@ -103,13 +103,17 @@ enum ClosetAgentMain {
                 let supervision = Supervision(
                     store: agent.store, clock: WallClock(), logger: logger, environment: environment(),
                     hardwareDevice: configuration.watchdogDevice, stallLimit: max(.seconds(60), longest * 2))
+                var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+                    .init(service: agent, successTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: console, successTerminationBehavior: .ignore),
+                    .init(service: supervision, successTerminationBehavior: .ignore),
+                ]
+                if let uplink = configuration.uplink {
+                    services += try UplinkAssembly.services(uplink, site: configuration.site, store: agent.store, clock: WallClock(), logger: logger)
+                }
                 let group = ServiceGroup(
                     configuration: .init(
-                        services: [
-                            .init(service: agent, successTerminationBehavior: .gracefullyShutdownGroup),
-                            .init(service: console, successTerminationBehavior: .ignore),
-                            .init(service: supervision, successTerminationBehavior: .ignore),
-                        ],
+                        services: services,
                         gracefulShutdownSignals: [.sigterm, .sigint],
                         logger: logger))
                 try await group.run()

@@ -1,12 +1,157 @@
-// The central store arrives with its own issue; until then this executable says so plainly.
+import ClosetModel
+import ClosetStore
+import ClosetWire
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
 #if canImport(Glibc)
 import Glibc
 #endif
 
+/// closet-store: serve, migrate, site add|list|revoke.
 @main
 struct ClosetStoreCommand {
-    static func main() {
-        print("closet-store: not built yet (the central store is the next milestone; see README)")
-        exit(2)
+    static let usage = """
+        closet-store: the central store for closet agents.
+
+        USAGE:
+          closet-store serve   [--db sqlite:PATH] [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE] [--key-file FILE] [--silent-after SECONDS]
+          closet-store migrate [--db sqlite:PATH]
+          closet-store site add NAME [--db ...] [--key-file FILE] [--url URL]
+          closet-store site list [--db ...]
+          closet-store site revoke NAME [--db ...]
+
+        --db defaults to sqlite:/var/lib/closet-store/store.db; --key-file (the master key that
+        encrypts site keys) defaults to the database path + ".master-key".
+
+        """
+
+    static func main() async {
+        var args = Array(CommandLine.arguments.dropFirst())
+        var options: [String: String] = [:]
+        var positional: [String] = []
+        while !args.isEmpty {
+            let a = args.removeFirst()
+            if a == "-h" || a == "--help" {
+                print(usage, terminator: "")
+                exit(0)
+            }
+            if a.hasPrefix("--") {
+                guard !args.isEmpty else { fail("\(a) needs a value") }
+                options[String(a.dropFirst(2))] = args.removeFirst()
+            } else {
+                positional.append(a)
+            }
+        }
+        let known: Set<String> = ["db", "listen", "tls-cert", "tls-key", "key-file", "silent-after", "url", "log-level"]
+        if let bad = options.keys.first(where: { !known.contains($0) }) { fail("unknown option --\(bad)\n\n\(usage)") }
+        let db = options["db"] ?? "sqlite:/var/lib/closet-store/store.db"
+        guard db.hasPrefix("sqlite:") else {
+            fail("--db \(db): only sqlite:PATH is available in this build (postgres:// is planned; see README)")
+        }
+        let path = String(db.dropFirst(7))
+        let keyFile = options["key-file"] ?? path + ".master-key"
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = Logger.Level(rawValue: options["log-level"] ?? "info") ?? .info
+            return h
+        }
+        let logger = Logger(label: "closet-store")
+        do {
+            let backend = try SQLiteBackend(path: path)
+            _ = try await backend.migrate()
+            let now: @Sendable () -> Int64 = { Int64(time(nil)) }
+            switch positional.first {
+            case "migrate":
+                print("closet-store: \(db) is at schema version \(try await backend.migrate())")
+            case "site":
+                switch (positional.dropFirst().first, positional.dropFirst(2).first) {
+                case ("add", let name?):
+                    guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) else {
+                        fail("site name '\(name)' may hold only letters, digits, '-', '_' and '.'")
+                    }
+                    let vault = try KeyVault.open(path: keyFile, create: true)
+                    let key = randomBytes(32)
+                    try await backend.addSite(name: name, sealedKey: vault.seal(key), now: now())
+                    let url = options["url"] ?? "https://STORE-HOST:8443/v1/ingest"
+                    print(
+                        """
+                        site '\(name)' added. Its key is shown this once; put this in the agent's config
+                        (and keep the file chmod 640):
+
+                        [agent]
+                        site = "\(name)"
+
+                        [uplink]
+                        url = "\(url)"
+                        key = "\(hex(key))"
+                        # ca_file = "/etc/closet/store-ca.pem"
+                        """)
+                case ("list", _):
+                    for s in try await backend.sites() {
+                        print("\(s.name)\tcreated \(s.created)\(s.revoked.map { "\trevoked \($0)" } ?? "")")
+                    }
+                case ("revoke", let name?):
+                    guard try await backend.revoke(name: name, now: now()) else { fail("no active site '\(name)'") }
+                    print("site '\(name)' revoked: its pushes are refused from now on")
+                default:
+                    fail("site: add NAME | list | revoke NAME")
+                }
+            case "serve", nil:
+                let listen = options["listen"] ?? "127.0.0.1:8443"
+                guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
+                    fail("--listen \(listen): expected HOST:PORT")
+                }
+                let host = String(listen[..<colon])
+                var tls: (String, String)?
+                switch (options["tls-cert"], options["tls-key"]) {
+                case (let c?, let k?): tls = (c, k)
+                case (nil, nil): tls = nil
+                default: fail("--tls-cert and --tls-key go together")
+                }
+                let vault = try KeyVault.open(path: keyFile, create: true)
+                let silentAfter = Int64(options["silent-after"] ?? "60") ?? 60
+                let server = StoreServer(backend: backend, vault: vault, logger: logger, now: now)
+                let app = try server.application(host: host, port: port, tls: tls)
+                let watch = SilenceWatch(backend: backend, after: silentAfter, logger: logger, now: now)
+                logger.info("closet-store on \(tls == nil ? "http" : "https")://\(listen), database \(db)")
+                let group = ServiceGroup(
+                    configuration: .init(
+                        services: [.init(service: app), .init(service: watch)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                try await group.run()
+            default:
+                fail("unknown command '\(positional[0])'\n\n\(usage)")
+            }
+        } catch {
+            fail("\(error)")
+        }
+    }
+
+    static func fail(_ message: String) -> Never {
+        var bytes = Array(("closet-store: " + message + "\n").utf8)
+        _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+        exit(1)
+    }
+}
+
+/// Marks sites silent that stopped reporting.
+struct SilenceWatch: Service {
+    let backend: SQLiteBackend
+    let after: Int64
+    let logger: Logger
+    let now: @Sendable () -> Int64
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully {
+            do {
+                for name in try await backend.markSilent(now: now(), after: after) {
+                    logger.warning("site '\(name)' is silent: no report for more than \(after) s")
+                }
+            } catch {
+                logger.error("silence check: \(error)")
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(5)) }
+        }
     }
 }

@@ -20,7 +20,7 @@ import Testing
         for item in items {
             let path = tree.file("sql/\(item.name)", item.contents)
             setModified(path, now - Int64(item.daysAgo * Double(day)))
-            sums += hexString(SHA256Hasher.digest(Array(item.contents.utf8))) + "  \(item.name)\n"
+            sums += hex(SHA256Hasher.digest(Array(item.contents.utf8))) + "  \(item.name)\n"
         }
         if manifest { tree.file("sql/SHA256SUMS", sums) }
         return tree
@@ -160,7 +160,7 @@ import Testing
         let tree = FixtureTree(prefix: "closet-backup")
         defer { tree.remove() }
         // Folder backups: each day's folder has its own SHA256SUMS.
-        let hex = hexString(SHA256Hasher.digest(Array("db".utf8)))
+        let hex = hex(SHA256Hasher.digest(Array("db".utf8)))
         tree.file("sql/daily/2026-11-28/db.dump", "db")
         tree.file("sql/daily/2026-11-28/SHA256SUMS", "\(hex)  db.dump\n\(hex)  logs.tar\n")
         setModified(tree.path("sql/daily/2026-11-28/db.dump"), now - 3600)
@@ -267,7 +267,7 @@ import Testing
         let fd = open(path, O_CREAT | O_WRONLY, 0o644)
         _ = payload.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         close(fd)
-        tree.file("big.bin.sha256", hexString(SHA256Hasher.digest(payload)) + "  big.bin\n")
+        tree.file("big.bin.sha256", hex(SHA256Hasher.digest(payload)) + "  big.bin\n")
         // 4 MiB at 16 MiB/s cannot take less than a quarter second (a lower bound only: a slow
         // machine is not a failure).
         let started = ContinuousClock.now

@@ -1,0 +1,39 @@
+import ClosetConfig
+import ClosetModel
+import ClosetUplink
+import Logging
+import ServiceLifecycle
+
+/// Builds the outbox and the services that fill and drain it.
+public enum UplinkAssembly {
+    public static func services<C: Clock>(
+        _ config: UplinkConfiguration, site: String, store: StateStore, clock: C, logger: Logger
+    ) throws -> [ServiceGroupConfiguration.ServiceConfiguration] where C.Instant == Timestamp, C.Duration == Duration {
+        guard let endpoint = HTTPEndpoint(config.url) else { throw AgentError("uplink.url: not a URL: \(config.url)") }
+        let outbox: Outbox
+        do {
+            outbox = try Outbox(path: config.outboxPath, maxBytes: config.outboxMaxBytes)
+        } catch {
+            throw AgentError("outbox \(config.outboxPath): \(error)")
+        }
+        let queue = OutboxQueue(outbox)
+        let stats = try outbox.stats()
+        logger.info(
+            "outbox \(config.outboxPath): \(stats.records) records waiting, boot \(stats.boot), next sequence \(stats.nextSeq)")
+        let client: HTTPClient
+        do {
+            client = try HTTPClient(caFile: config.caFile, timeout: config.timeout)
+        } catch {
+            throw AgentError("uplink: \(error)")
+        }
+        let push = StorePush(endpoint: endpoint, site: site, key: config.key, client: client, bandwidth: config.bandwidth)
+        return [
+            .init(
+                service: Recorder(
+                    store: store, outbox: queue, site: site, boot: stats.boot, nextSeq: stats.nextSeq, configuration: config,
+                    clock: clock, logger: logger),
+                successTerminationBehavior: .ignore),
+            .init(service: UplinkService(outbox: queue, push: push, configuration: config, clock: clock, logger: logger), successTerminationBehavior: .ignore),
+        ]
+    }
+}

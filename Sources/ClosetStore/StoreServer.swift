@@ -1,0 +1,135 @@
+import ClosetModel
+import ClosetWire
+import HTTPTypes
+import Hummingbird
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+
+/// The store's HTTP side: verified ingest, the dashboard, the APIs.
+public struct StoreServer: Sendable {
+    public var backend: SQLiteBackend
+    public var vault: KeyVault
+    public var logger: Logger
+    /// Seconds since the epoch; injected in tests.
+    public var now: @Sendable () -> Int64
+    let limiter = RateLimiter(perSecond: 5, burst: 20)
+
+    public init(backend: SQLiteBackend, vault: KeyVault, logger: Logger, now: @escaping @Sendable () -> Int64) {
+        self.backend = backend
+        self.vault = vault
+        self.logger = logger
+        self.now = now
+    }
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.post("/v1/ingest") { request, _ -> Response in
+            await self.ingest(request)
+        }
+        router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/") { _, _ -> Response in
+            let sites = try await self.backend.overview()
+            return Self.html(Dashboard.overview(sites, now: self.now()))
+        }
+        return router
+    }
+
+    func reject(_ r: IngestRejection, site: String?) -> Response {
+        logger.warning("ingest rejected: \(r.status) \(r.reason)", metadata: ["site": .string(site ?? "?")])
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        if r.status == 429 { headers[.retryAfter] = "2" }
+        let text = "{\"error\": \(Dashboard.jsonString(r.reason))}\n"
+        return Response(status: .init(code: r.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    func ingest(_ request: Request) async -> Response {
+        func header(_ name: String) -> String? { HTTPField.Name(name).flatMap { request.headers[$0] } }
+        let site = header(RequestSigning.siteHeader)
+        do {
+            guard let site, let ts = header(RequestSigning.timestampHeader), let nonce = header(RequestSigning.nonceHeader),
+                let signature = header(RequestSigning.signatureHeader)
+            else { throw IngestRejection(401, "missing signature headers (\(RequestSigning.siteHeader), timestamp, nonce, signature)") }
+            guard let timestamp = Int64(ts) else { throw IngestRejection(401, "timestamp is not a number") }
+            let now = self.now()
+            guard abs(now - timestamp) <= IngestDecoder.window else {
+                throw IngestRejection(401, "timestamp \(timestamp) is \(now - timestamp) s from the store's clock \(now) (allowed ±\(IngestDecoder.window) s): check NTP on the agent")
+            }
+            guard nonce.utf8.count >= 16, nonce.utf8.count <= 64 else { throw IngestRejection(401, "nonce must be 16-64 characters") }
+            guard let record = try await backend.site(named: site), record.revoked == nil else {
+                throw IngestRejection(403, "unknown or revoked site '\(site)'")
+            }
+            guard await limiter.allow(site, at: now) else { throw IngestRejection(429, "too many pushes from '\(site)'") }
+            var request = request
+            let buffer: ByteBuffer
+            do {
+                buffer = try await request.collectBody(upTo: IngestDecoder.maxBody)
+            } catch {
+                throw IngestRejection(413, "body over \(IngestDecoder.maxBody) bytes")
+            }
+            let body = Array(buffer.readableBytesView)
+            guard let key = vault.open(record.sealedKey) else { throw IngestRejection(500, "the site's key cannot be decrypted (wrong master key file?)") }
+            let expected = RequestSigning.signature(key: key, method: "POST", path: "/v1/ingest", timestamp: timestamp, nonce: nonce, body: body)
+            guard RequestSigning.matches(expected, signature) else { throw IngestRejection(401, "bad signature for site '\(site)' (wrong key?)") }
+            let batch = try IngestDecoder.decode(body: body, site: site)
+            guard try await backend.useNonce(siteID: record.id, nonce: nonce, time: now) else {
+                throw IngestRejection(409, "nonce already used: a replayed request")
+            }
+            let result = try await backend.ingest(siteID: record.id, batch: batch, now: now)
+            logger.debug("ingest", metadata: ["site": .string(site), "stored": .stringConvertible(result.stored), "duplicates": .stringConvertible(result.duplicates)])
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: result.json + "\n")))
+        } catch let r as IngestRejection {
+            return reject(r, site: site)
+        } catch {
+            logger.error("ingest failed: \(error)", metadata: ["site": .string(site ?? "?")])
+            return reject(IngestRejection(500, "store error: \(error)"), site: site)
+        }
+    }
+
+    static func html(_ text: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// Runs the server until shutdown; `tls`: PEM certificate chain and key files.
+    public func application(host: String, port: Int, tls: (certificate: String, key: String)?) throws -> some ApplicationProtocol {
+        let configuration = ApplicationConfiguration(address: .hostname(host, port: port), serverName: "closet-store")
+        if let tls {
+            let chain = try NIOSSLCertificate.fromPEMFile(tls.certificate).map { NIOSSLCertificateSource.certificate($0) }
+            let key = try NIOSSLPrivateKey(file: tls.key, format: .pem)
+            let tlsConfig = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+            return Application(router: router(), server: try .tls(.http1(), tlsConfiguration: tlsConfig), configuration: configuration, logger: logger)
+        }
+        return Application(router: router(), server: .http1(), configuration: configuration, logger: logger)
+    }
+}
+
+/// Per-site token buckets (in memory, per instance).
+actor RateLimiter {
+    let perSecond: Double
+    let burst: Double
+    var buckets: [String: (tokens: Double, at: Int64)] = [:]
+
+    init(perSecond: Double, burst: Double) {
+        self.perSecond = perSecond
+        self.burst = burst
+    }
+
+    func allow(_ key: String, at now: Int64) -> Bool {
+        var b = buckets[key] ?? (burst, now)
+        b.tokens = min(burst, b.tokens + Double(now - b.at) * perSecond)
+        b.at = now
+        guard b.tokens >= 1 else {
+            buckets[key] = b
+            return false
+        }
+        b.tokens -= 1
+        buckets[key] = b
+        return true
+    }
+}
