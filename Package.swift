@@ -122,6 +122,14 @@ let package = Package(
         .testTarget(name: "ClosetBackupTests", dependencies: ["ClosetBackup", "ClosetModel", "ClosetConfig", "ClosetSNMP", "ClosetTesting"]),
         .testTarget(name: "ClosetWireTests", dependencies: ["ClosetWire", "ClosetWireProto", "ClosetModel", "ClosetTesting"]),
         .testTarget(name: "ClosetUplinkTests", dependencies: ["ClosetUplink", "ClosetWire", "ClosetModel", "ClosetTesting"]),
+        .testTarget(
+            name: "ClosetStoreTests",
+            dependencies: [
+                "ClosetStore", "ClosetUplink", "ClosetWire", "ClosetModel", "ClosetTesting", "ClosetAgent", "ClosetConfig",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "ClosetSensorsTests", dependencies: ["ClosetSensors", "ClosetModel", "ClosetTesting"]),
         .testTarget(
             name: "ClosetAgentTests",

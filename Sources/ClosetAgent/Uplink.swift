@@ -126,7 +126,7 @@ public final class UplinkService<C: Clock>: Service where C.Instant == Timestamp
                     let sink = self.sink
                     try await outbox.run {
                         try $0.acknowledge(sink: sink, seqs: sent, reportedThinned: losses.thinned, reportedRefused: losses.refused)
-                        try $0.setStatus("last_push", "ok \(now): \(sent.count) records, \(bytes) bytes")
+                        try $0.setStatus("last_push", "ok at \(Timestamp(nanosecondsSinceEpoch: now * 1_000_000_000)): \(sent.count) records, \(bytes) bytes")
                     }
                 } catch {
                     logger.error("outbox: \(error)")
@@ -142,7 +142,7 @@ public final class UplinkService<C: Clock>: Service where C.Instant == Timestamp
                 // A wrong key or site will not fix itself: wait the longest, say so each time.
                 failures += 1
                 logger.error("store refused the batch (\(status)): \(reason); check [uplink] key and agent.site")
-                await recordStatus("refused \(now): \(reason)")
+                await recordStatus("refused at \(Timestamp(nanosecondsSinceEpoch: now * 1_000_000_000)): \(reason)")
                 if await pause(configuration.maxBackoff) { break }
             case .failed(let reason):
                 failures += 1
@@ -157,7 +157,7 @@ public final class UplinkService<C: Clock>: Service where C.Instant == Timestamp
         if failures == 1 || failures % 10 == 0 {
             logger.warning("uplink: \(reason) (attempt \(failures); records stay in the outbox)")
         }
-        await recordStatus("failed \(now): \(reason)")
+        await recordStatus("failed at \(Timestamp(nanosecondsSinceEpoch: now * 1_000_000_000)): \(reason)")
     }
 
     private func recordStatus(_ text: String) async {

@@ -163,7 +163,7 @@ public struct ConfigLoader: Sendable {
         if let ca = u.string("ca_file") { config.caFile = resolve(ca, in: directory) }
         if let path = u.string("outbox") { config.outboxPath = resolve(path, in: directory) }
         config.outboxMaxBytes = u.bytes("outbox_max", in: 65_536...(1 << 40)) ?? config.outboxMaxBytes
-        config.recordInterval = u.duration("record_interval", in: .seconds(1)...(.seconds(3600))) ?? config.recordInterval
+        config.recordInterval = u.duration("record_interval", in: .milliseconds(100)...(.seconds(3600))) ?? config.recordInterval
         config.fullEvery = u.duration("full_every", in: .seconds(10)...(.seconds(86_400))) ?? config.fullEvery
         config.commitInterval = u.duration("commit_interval", in: .seconds(0)...(.seconds(3600))) ?? config.commitInterval
         config.bandwidth = u.bytes("bandwidth", in: 100...(1 << 34)).map(Int.init)

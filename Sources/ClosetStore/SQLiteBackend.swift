@@ -284,6 +284,15 @@ public final class SQLiteBackend: @unchecked Sendable {
         }
     }
 
+    /// The site's records as (seq, kind) in the order they were stored.
+    public func storedRecords(site: String) async throws -> [(seq: UInt64, kind: Int)] {
+        try await run { db in
+            try db.prepare("SELECT r.seq, r.kind FROM records r JOIN sites s ON s.id = r.site_id WHERE s.name = ? ORDER BY r.rowid").rows([.text(site)]) {
+                (seq: UInt64($0.int(0)), kind: Int($0.int(1)))
+            }
+        }
+    }
+
     /// The newest value of a reading, for tests and the API.
     public func latest(site: String, device: String, variable: String) async throws -> Double? {
         try await run { db in

@@ -14,12 +14,17 @@ public struct StoreServer: Sendable {
     public var logger: Logger
     /// Seconds since the epoch; injected in tests.
     public var now: @Sendable () -> Int64
-    let limiter = RateLimiter(perSecond: 5, burst: 20)
+    let limiter: RateLimiter
 
-    public init(backend: SQLiteBackend, vault: KeyVault, logger: Logger, now: @escaping @Sendable () -> Int64) {
+    /// `rate`: pushes a site may make per second, and the burst above that.
+    public init(
+        backend: SQLiteBackend, vault: KeyVault, logger: Logger, rate: (perSecond: Double, burst: Double) = (5, 20),
+        now: @escaping @Sendable () -> Int64
+    ) {
         self.backend = backend
         self.vault = vault
         self.logger = logger
+        self.limiter = RateLimiter(perSecond: rate.perSecond, burst: rate.burst)
         self.now = now
     }
 

@@ -55,14 +55,14 @@ public struct HTTPEndpoint: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(secure ? "https" : "http")://\(host.contains(":") ? "[\(host)]" : host):\(port)\(path)" }
 }
 
-public struct HTTPResponse: Sendable {
+public struct HTTPReply: Sendable {
     public var status: Int
     /// Lower-cased names.
     public var headers: [String: String]
     public var body: [UInt8]
 }
 
-public struct HTTPError: Error, Sendable, CustomStringConvertible {
+public struct HTTPFailure: Error, Sendable, CustomStringConvertible {
     public enum Kind: Sendable { case resolve, connect, tls, timeout, io, protocolError }
     public var kind: Kind
     public var description: String
@@ -77,16 +77,16 @@ public final class HTTPClient: @unchecked Sendable {
     public let timeout: Duration
 
     /// `caFile`: PEM bundle to trust (a private CA); nil: the system's default paths.
-    public init(caFile: String? = nil, timeout: Duration = .seconds(30)) throws(HTTPError) {
+    public init(caFile: String? = nil, timeout: Duration = .seconds(30)) throws(HTTPFailure) {
         self.timeout = timeout
         guard let ctx = SSL_CTX_new(TLS_client_method()) else {
-            throw HTTPError(kind: .tls, description: "cannot create a TLS context")
+            throw HTTPFailure(kind: .tls, description: "cannot create a TLS context")
         }
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nil)
         let loaded = caFile.map { SSL_CTX_load_verify_locations(ctx, $0, nil) } ?? SSL_CTX_set_default_verify_paths(ctx)
         if loaded != 1 {
             SSL_CTX_free(ctx)
-            throw HTTPError(kind: .tls, description: "cannot load CA file \(caFile ?? "(system)"): \(Self.opensslError())")
+            throw HTTPFailure(kind: .tls, description: "cannot load CA file \(caFile ?? "(system)"): \(Self.opensslError())")
         }
         context = ctx
     }
@@ -105,7 +105,7 @@ public final class HTTPClient: @unchecked Sendable {
     /// Sends one request; `pace` caps the upload in bytes per second (the leased line's share).
     public func send(
         _ method: String, _ endpoint: HTTPEndpoint, headers: [(String, String)], body: [UInt8], pace: Int? = nil
-    ) throws(HTTPError) -> HTTPResponse {
+    ) throws(HTTPFailure) -> HTTPReply {
         let fd = try connect(endpoint)
         defer { close(fd) }
         var ssl: OpaquePointer?
@@ -116,7 +116,7 @@ public final class HTTPClient: @unchecked Sendable {
             }
         }
         if endpoint.secure {
-            guard let s = SSL_new(context) else { throw HTTPError(kind: .tls, description: "cannot create a TLS session") }
+            guard let s = SSL_new(context) else { throw HTTPFailure(kind: .tls, description: "cannot create a TLS session") }
             ssl = s
             SSL_set_fd(s, fd)
             _ = closet_ssl_set_sni(s, endpoint.host)
@@ -127,7 +127,7 @@ public final class HTTPClient: @unchecked Sendable {
                     verify != X509_V_OK
                     ? "certificate of \(endpoint.host) not accepted: \(String(cString: X509_verify_cert_error_string(verify)))"
                     : "TLS handshake with \(endpoint.host):\(endpoint.port) failed: \(Self.opensslError()) (errno: \(String(cString: strerror(errno))))"
-                throw HTTPError(kind: .tls, description: reason)
+                throw HTTPFailure(kind: .tls, description: reason)
             }
         }
         var head = "\(method) \(endpoint.path) HTTP/1.1\r\nHost: \(endpoint.host):\(endpoint.port)\r\nConnection: close\r\n"
@@ -139,13 +139,13 @@ public final class HTTPClient: @unchecked Sendable {
         return try readResponse(fd, ssl, endpoint: endpoint)
     }
 
-    private func connect(_ endpoint: HTTPEndpoint) throws(HTTPError) -> Int32 {
+    private func connect(_ endpoint: HTTPEndpoint) throws(HTTPFailure) -> Int32 {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var list: UnsafeMutablePointer<addrinfo>?
         let rc = getaddrinfo(endpoint.host, String(endpoint.port), &hints, &list)
         guard rc == 0, let first = list else {
-            throw HTTPError(kind: .resolve, description: "cannot resolve \(endpoint.host): \(String(cString: gai_strerror(rc)))")
+            throw HTTPFailure(kind: .resolve, description: "cannot resolve \(endpoint.host): \(String(cString: gai_strerror(rc)))")
         }
         defer { freeaddrinfo(list) }
         var lastError = "no address"
@@ -182,10 +182,10 @@ public final class HTTPClient: @unchecked Sendable {
             lastError = String(cString: strerror(errno))
             close(fd)
         }
-        throw HTTPError(kind: .connect, description: "cannot connect to \(endpoint.host):\(endpoint.port): \(lastError)")
+        throw HTTPFailure(kind: .connect, description: "cannot connect to \(endpoint.host):\(endpoint.port): \(lastError)")
     }
 
-    private func write(_ fd: Int32, _ ssl: OpaquePointer?, _ bytes: [UInt8], pace: Int?, endpoint: HTTPEndpoint) throws(HTTPError) {
+    private func write(_ fd: Int32, _ ssl: OpaquePointer?, _ bytes: [UInt8], pace: Int?, endpoint: HTTPEndpoint) throws(HTTPFailure) {
         let started = ContinuousClock.now
         var offset = 0
         let slice = pace.map { max(1024, min(16_384, $0 / 8)) } ?? 65_536
@@ -199,7 +199,7 @@ public final class HTTPClient: @unchecked Sendable {
             if n <= 0 {
                 if ssl == nil && errno == EINTR { continue }
                 let timedOut = errno == EAGAIN || errno == EWOULDBLOCK
-                throw HTTPError(
+                throw HTTPFailure(
                     kind: timedOut ? .timeout : .io,
                     description: "\(endpoint): sending failed after \(offset) of \(bytes.count) bytes: \(timedOut ? "timed out" : String(cString: strerror(errno)))")
             }
@@ -217,7 +217,7 @@ public final class HTTPClient: @unchecked Sendable {
         }
     }
 
-    private func read(_ fd: Int32, _ ssl: OpaquePointer?, into buffer: inout [UInt8]) throws(HTTPError) -> Int {
+    private func read(_ fd: Int32, _ ssl: OpaquePointer?, into buffer: inout [UInt8]) throws(HTTPFailure) -> Int {
         var chunk = [UInt8](repeating: 0, count: 16_384)
         while true {
             let n = chunk.withUnsafeMutableBytes { b -> Int in
@@ -232,26 +232,26 @@ public final class HTTPClient: @unchecked Sendable {
             if ssl == nil && errno == EINTR { continue }
             if let ssl, SSL_get_error(ssl, Int32(n)) == SSL_ERROR_ZERO_RETURN { return 0 }
             let timedOut = errno == EAGAIN || errno == EWOULDBLOCK
-            throw HTTPError(kind: timedOut ? .timeout : .io, description: timedOut ? "no answer within \(timeout.compactDescription)" : "connection lost: \(String(cString: strerror(errno)))")
+            throw HTTPFailure(kind: timedOut ? .timeout : .io, description: timedOut ? "no answer within \(timeout.compactDescription)" : "connection lost: \(String(cString: strerror(errno)))")
         }
     }
 
-    private func readResponse(_ fd: Int32, _ ssl: OpaquePointer?, endpoint: HTTPEndpoint) throws(HTTPError) -> HTTPResponse {
+    private func readResponse(_ fd: Int32, _ ssl: OpaquePointer?, endpoint: HTTPEndpoint) throws(HTTPFailure) -> HTTPReply {
         var buffer: [UInt8] = []
         let limit = 1 << 20
         var headerEnd: Int?
         while headerEnd == nil {
             let n: Int
-            do { n = try read(fd, ssl, into: &buffer) } catch { throw HTTPError(kind: error.kind, description: "\(endpoint): \(error.description)") }
-            if n == 0 { throw HTTPError(kind: .protocolError, description: "\(endpoint): connection closed before a complete response") }
-            if buffer.count > 65_536 { throw HTTPError(kind: .protocolError, description: "\(endpoint): response headers too long") }
+            do { n = try read(fd, ssl, into: &buffer) } catch { throw HTTPFailure(kind: error.kind, description: "\(endpoint): \(error.description)") }
+            if n == 0 { throw HTTPFailure(kind: .protocolError, description: "\(endpoint): connection closed before a complete response") }
+            if buffer.count > 65_536 { throw HTTPFailure(kind: .protocolError, description: "\(endpoint): response headers too long") }
             headerEnd = Self.find([13, 10, 13, 10], in: buffer)
         }
         let head = String(decoding: buffer[0..<headerEnd!], as: UTF8.self)
         var lines = head.split(separator: "\r\n", omittingEmptySubsequences: false)
         let statusLine = lines.removeFirst().split(separator: " ", maxSplits: 2)
         guard statusLine.count >= 2, statusLine[0].hasPrefix("HTTP/1."), let status = Int(statusLine[1]) else {
-            throw HTTPError(kind: .protocolError, description: "\(endpoint): not an HTTP response")
+            throw HTTPFailure(kind: .protocolError, description: "\(endpoint): not an HTTP response")
         }
         var headers: [String: String] = [:]
         for line in lines {
@@ -261,23 +261,23 @@ public final class HTTPClient: @unchecked Sendable {
         var body = Array(buffer[(headerEnd! + 4)...])
         if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
             while Self.dechunk(body) == nil {
-                if body.count > limit { throw HTTPError(kind: .protocolError, description: "\(endpoint): response too large") }
+                if body.count > limit { throw HTTPFailure(kind: .protocolError, description: "\(endpoint): response too large") }
                 if try read(fd, ssl, into: &body) == 0 { break }
             }
-            guard let plain = Self.dechunk(body) else { throw HTTPError(kind: .protocolError, description: "\(endpoint): broken chunked body") }
+            guard let plain = Self.dechunk(body) else { throw HTTPFailure(kind: .protocolError, description: "\(endpoint): broken chunked body") }
             body = plain
         } else if let length = headers["content-length"].flatMap({ Int($0) }) {
-            guard length <= limit else { throw HTTPError(kind: .protocolError, description: "\(endpoint): response too large") }
+            guard length <= limit else { throw HTTPFailure(kind: .protocolError, description: "\(endpoint): response too large") }
             while body.count < length {
                 if try read(fd, ssl, into: &body) == 0 {
-                    throw HTTPError(kind: .protocolError, description: "\(endpoint): body cut short (\(body.count) of \(length) bytes)")
+                    throw HTTPFailure(kind: .protocolError, description: "\(endpoint): body cut short (\(body.count) of \(length) bytes)")
                 }
             }
             body = Array(body.prefix(length))
         } else {
             while body.count <= limit, try read(fd, ssl, into: &body) > 0 {}
         }
-        return HTTPResponse(status: status, headers: headers, body: body)
+        return HTTPReply(status: status, headers: headers, body: body)
     }
 
     static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {

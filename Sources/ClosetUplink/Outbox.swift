@@ -184,6 +184,23 @@ public final class Outbox: @unchecked Sendable {
             refused: UInt64(try meta("refused")), boot: boot, nextSeq: nextSeq)
     }
 
+    /// Reads an outbox without opening it for writing (no boot counted), for
+    /// `closet-agent outbox` beside a running agent.
+    public static func inspect(path: String) throws -> (stats: Stats, lastPush: String?) {
+        let db = try SQLiteDatabase(path: path, readOnly: true)
+        func meta(_ key: String) throws -> Int64 {
+            try db.prepare("SELECT value FROM meta WHERE key = ?").rows([.text(key)]) { $0.int(0) }.first ?? 0
+        }
+        let row = try db.prepare("SELECT COUNT(*), MIN(time), COALESCE(SUM(LENGTH(body)), 0), COALESCE(MAX(seq), 0) FROM records").rows {
+            ($0.int(0), $0.isNull(1) ? nil : $0.int(1), $0.int(2), $0.int(3))
+        }.first!
+        let lastPush = try db.prepare("SELECT value FROM status WHERE key = 'last_push'").rows { $0.text(0) }.first
+        let stats = Stats(
+            records: Int(row.0), bytes: row.2, oldestTime: row.1, thinned: UInt64(try meta("thinned")), refused: UInt64(try meta("refused")),
+            boot: UInt32(truncatingIfNeeded: try meta("boot")), nextSeq: UInt64(max(row.3, try meta("last_seq"))) + 1)
+        return (stats, lastPush)
+    }
+
     /// Loss counters to report in the next batch.
     public func losses() throws -> (thinned: UInt64, refused: UInt64) {
         (UInt64(try meta("thinned")), UInt64(try meta("refused")))

@@ -42,7 +42,7 @@ public struct StorePush: Sendable {
             (RequestSigning.siteHeader, site), (RequestSigning.timestampHeader, String(now)),
             (RequestSigning.nonceHeader, nonce), (RequestSigning.signatureHeader, signature),
         ]
-        let response: HTTPResponse
+        let response: HTTPReply
         do {
             response = try client.send("POST", endpoint, headers: headers, body: body, pace: bandwidth)
         } catch {

@@ -2,6 +2,7 @@ import ClosetAgent
 import ClosetConfig
 import ClosetModbus
 import ClosetSNMP
+import ClosetWire
 import ClosetModel
 import Logging
 import ServiceLifecycle
@@ -69,6 +70,23 @@ enum ClosetAgentMain {
             bootstrapLogging(level: command.flags.contains("verify") ? "info" : "error")
             return await BackupCheck.run(
                 configuration, set: command.arguments.dropFirst().first, verify: command.flags.contains("verify"))
+        case "outbox":
+            guard let configuration = load(config, boards) else { return 2 }
+            guard let uplink = configuration.uplink else {
+                writeStandardError("outbox: \(config) has no [uplink] table: the agent keeps no outbox\n")
+                return 1
+            }
+            return OutboxReport.print(path: uplink.outboxPath, now: WallClock().now)
+        case "decode":
+            let path = command.argument ?? "-"
+            do {
+                let bytes = path == "-" ? readStandardInput() : Array(try readTextFileBytes(path))
+                print(try RecordJSON.decode(bytes), terminator: "")
+                return 0
+            } catch {
+                writeStandardError("decode: \(path == "-" ? "standard input" : path): \(error)\n")
+                return 1
+            }
         case "once":
             guard let configuration = load(config, boards) else { return 2 }
             bootstrapLogging(level: "error")

@@ -115,6 +115,12 @@ enum AgentCommandLine {
                 configOption, boardsOption,
                 .init(name: "verify", value: nil, help: "Also verify the newest backup against its checksums (may take long)."),
             ], argument: ("check [SET]", "'check', then a backup set's name (default: every set). Exit 0 OK, 1 WARN, 2 CRIT, 3 UNKNOWN.")),
+        CommandSpec(
+            name: "outbox", abstract: "Show the outbox: records waiting, bytes, oldest record's age, last push, records thinned or refused.",
+            options: [configOption, boardsOption]),
+        CommandSpec(
+            name: "decode", abstract: "Print a record or batch (as stored or as sent, deflated or not) as JSON.",
+            options: [], argument: ("FILE", "The file to read; - or nothing: standard input.")),
         CommandSpec(name: "version", abstract: "Print the agent's version.", options: []),
     ]
 
