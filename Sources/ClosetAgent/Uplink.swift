@@ -164,23 +164,107 @@ public final class UplinkService<C: Clock>: Service where C.Instant == Timestamp
         _ = try? await outbox.run { try $0.setStatus("last_push", text) }
     }
 
-    /// Exponential backoff from 1 s, doubled per failure, at most maxBackoff, with jitter
-    /// (50-100 %) so a province of agents does not come back in step.
-    func backoff(_ failures: Int) -> Duration {
-        var d = Duration.seconds(1)
-        for _ in 1..<min(failures, 30) { d = d * 2 }
-        d = min(d, configuration.maxBackoff)
-        return d * Double.random(in: 0.5...1.0)
+    func backoff(_ failures: Int) -> Duration { backoffDelay(failures, max: configuration.maxBackoff) }
+
+    private func pause(_ d: Duration) async -> Bool { await sleepOrStop(clock, d) }
+}
+
+/// The second sink: every record as InfluxDB line protocol to a `/write` endpoint (InfluxDB
+/// 1.x, VictoriaMetrics), with its own cursor in the outbox, in sequence order.
+public final class InfluxService<C: Clock>: Service where C.Instant == Timestamp, C.Duration == Duration {
+    let outbox: OutboxQueue
+    let endpoint: HTTPEndpoint
+    let client: HTTPClient
+    let site: String
+    let clock: C
+    let logger: Logger
+    let configuration: UplinkConfiguration
+    let sink = 1
+    private let queue = DispatchQueue(label: "closet.influx")
+
+    public init(outbox: OutboxQueue, endpoint: HTTPEndpoint, client: HTTPClient, site: String, configuration: UplinkConfiguration, clock: C, logger: Logger) {
+        self.outbox = outbox
+        self.endpoint = endpoint
+        self.client = client
+        self.site = site
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
     }
 
-    /// Sleeps; true when the agent is stopping.
-    private func pause(_ d: Duration) async -> Bool {
-        let clock = self.clock
-        do {
-            try await cancelWhenGracefulShutdown { try await clock.sleep(until: clock.now.advanced(by: d), tolerance: nil) }
-            return Task.isShuttingDownGracefully
-        } catch {
-            return true
+    public func run() async throws {
+        var converter = InfluxLines(site: site)
+        var failures = 0
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let batch: [Outbox.Pending]
+            do {
+                let sink = self.sink
+                let limit = configuration.batchBytes
+                batch = try await outbox.run { try $0.pending(sink: sink, maxBytes: limit, eventsFirst: false) }
+            } catch {
+                logger.error("outbox: \(error)")
+                batch = []
+            }
+            if batch.isEmpty {
+                if await pause(min(configuration.recordInterval, .seconds(2))) { break } else { continue }
+            }
+            var next = converter
+            var lines: [String] = []
+            for p in batch {
+                guard let record = try? WireRecord(decoding: p.body) else { continue }
+                lines += next.lines(record)
+            }
+            let body = Array(lines.joined(separator: "\n").utf8)
+            let (client, endpoint, bandwidth) = (self.client, self.endpoint, configuration.bandwidth)
+            let result: Result<HTTPReply, HTTPFailure> = lines.isEmpty
+                ? .success(HTTPReply(status: 204, headers: [:], body: []))
+                : await withCheckedContinuation { c in
+                    queue.async {
+                        c.resume(returning: Result { () throws(HTTPFailure) in
+                            try client.send("POST", endpoint, headers: [("Content-Type", "text/plain; charset=utf-8")], body: body, pace: bandwidth)
+                        })
+                    }
+                }
+            switch result {
+            case .success(let reply) where (200..<300).contains(reply.status):
+                converter = next
+                failures = 0
+                let sink = self.sink
+                let seqs = batch.map(\.seq)
+                do { try await outbox.run { try $0.acknowledge(sink: sink, seqs: seqs) } } catch { logger.error("outbox: \(error)") }
+            case .success(let reply):
+                failures += 1
+                if failures == 1 || failures % 10 == 0 {
+                    logger.warning("influx \(endpoint): \(reply.status) \(String(decoding: reply.body.prefix(200), as: UTF8.self))")
+                }
+                if await pause(backoff(failures)) { break }
+            case .failure(let error):
+                failures += 1
+                if failures == 1 || failures % 10 == 0 { logger.warning("influx \(endpoint): \(error)") }
+                if await pause(backoff(failures)) { break }
+            }
         }
+    }
+
+    func backoff(_ failures: Int) -> Duration { backoffDelay(failures, max: configuration.maxBackoff) }
+
+    private func pause(_ d: Duration) async -> Bool { await sleepOrStop(clock, d) }
+}
+
+/// Exponential backoff from 1 s, doubled per failure, at most `max`, with jitter (50-100 %)
+/// so a province of agents does not come back in step.
+func backoffDelay(_ failures: Int, max limit: Duration) -> Duration {
+    var d = Duration.seconds(1)
+    for _ in 1..<min(Swift.max(failures, 1), 30) { d = d * 2 }
+    return min(d, limit) * Double.random(in: 0.5...1.0)
+}
+
+/// Sleeps on `clock`; true when the agent is stopping (graceful shutdown or cancellation).
+func sleepOrStop<C: Clock>(_ clock: C, _ d: Duration) async -> Bool where C.Instant == Timestamp, C.Duration == Duration {
+    do {
+        try await cancelWhenGracefulShutdown { try await clock.sleep(until: clock.now.advanced(by: d), tolerance: nil) }
+        return Task.isShuttingDownGracefully
+    } catch {
+        return true
     }
 }

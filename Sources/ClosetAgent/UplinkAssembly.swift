@@ -12,7 +12,7 @@ public enum UplinkAssembly {
         guard let endpoint = HTTPEndpoint(config.url) else { throw AgentError("uplink.url: not a URL: \(config.url)") }
         let outbox: Outbox
         do {
-            outbox = try Outbox(path: config.outboxPath, maxBytes: config.outboxMaxBytes)
+            outbox = try Outbox(path: config.outboxPath, maxBytes: config.outboxMaxBytes, sinks: config.influxURL == nil ? 1 : 2)
         } catch {
             throw AgentError("outbox \(config.outboxPath): \(error)")
         }
@@ -27,7 +27,15 @@ public enum UplinkAssembly {
             throw AgentError("uplink: \(error)")
         }
         let push = StorePush(endpoint: endpoint, site: site, key: config.key, client: client, bandwidth: config.bandwidth)
-        return [
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let influx = config.influxURL {
+            guard let endpoint = HTTPEndpoint(influx) else { throw AgentError("uplink.influx_url: not a URL: \(influx)") }
+            services.append(
+                .init(
+                    service: InfluxService(outbox: queue, endpoint: endpoint, client: client, site: site, configuration: config, clock: clock, logger: logger),
+                    successTerminationBehavior: .ignore))
+        }
+        return services + [
             .init(
                 service: Recorder(
                     store: store, outbox: queue, site: site, boot: stats.boot, nextSeq: stats.nextSeq, configuration: config,

@@ -60,6 +60,12 @@ public struct HTTPReply: Sendable {
     /// Lower-cased names.
     public var headers: [String: String]
     public var body: [UInt8]
+
+    public init(status: Int, headers: [String: String], body: [UInt8]) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
 }
 
 public struct HTTPFailure: Error, Sendable, CustomStringConvertible {

@@ -140,14 +140,14 @@ public final class Outbox: @unchecked Sendable {
 
     /// Records not yet acknowledged by `sink`, events and dictionaries first, then state
     /// records, each in sequence order, up to about `maxBytes` of bodies.
-    public func pending(sink: Int, maxBytes: Int = 256 << 10, maxRecords: Int = 5000) throws -> [Pending] {
+    public func pending(sink: Int, maxBytes: Int = 256 << 10, maxRecords: Int = 5000, eventsFirst: Bool = true) throws -> [Pending] {
         let bit = Int64(1 << sink)
         let read = { (s: SQLiteDatabase.Statement) in
             Pending(seq: UInt64(s.int(0)), kind: WireRecord.Kind(rawValue: Int(s.int(1))) ?? .full, time: s.int(2), body: s.blob(3))
         }
         var out: [Pending] = []
         var size = 0
-        for kinds in ["3, 4", "1, 2"] {
+        for kinds in eventsFirst ? ["3, 4", "1, 2"] : ["1, 2, 3, 4"] {
             let rows = try db.prepare(
                 "SELECT seq, kind, time, body FROM records WHERE done & ? = 0 AND kind IN (\(kinds)) ORDER BY seq LIMIT ?"
             ).rows([.integer(bit), .integer(Int64(maxRecords))], read)

@@ -3,6 +3,8 @@
 import ClosetBackup
 import ClosetConfig
 import ClosetConsole
+import ClosetTesting
+import ClosetWire
 import ClosetModbus
 import ClosetSNMP
 import ClosetModel
@@ -93,7 +95,7 @@ enum ClosetBench {
         case "console-status":
             // `status` on a console with the reference closet's data: 1 UPS, 4 probes,
             // 2 core switches of 24 ports, 3 access switches of 52, 100 events.
-            let session = ConsoleSession(language: .en, source: ReferenceCloset())
+            let session = ConsoleSession(language: .en, source: ReferenceConsole())
             var times: [Double] = []
             for _ in 0..<Int(value("rounds", "500"))! {
                 let start = ContinuousClock.now
@@ -103,6 +105,8 @@ enum ClosetBench {
             }
             times.sort()
             print("console status: median \(format3(times[times.count / 2])) ms, p99 \(format3(times[times.count * 99 / 100])) ms over \(times.count) runs")
+        case "record-sizes":
+            recordSizes()
         case "verify":
             // The backup verifier on FILE against FILE.sha256, as the agent runs it.
             guard args.count >= 2 else { print("usage: closet-bench verify FILE [--rate BYTES_PER_S]"); exit(64) }
@@ -122,34 +126,93 @@ enum ClosetBench {
         }
     }
 
+    /// The reference closet as our records, as JSON and as InfluxDB line protocol, raw and
+    /// deflated, in one run.
+    static func recordSizes() {
+        let t0 = Timestamp(secondsSinceEpoch: 1_795_608_000)
+        var e = RecordEncoder(site: "so-tttt-hanoi", boot: 1, nextSeq: 1)
+        let (state, events) = ReferenceCloset.state(at: t0)
+        let first = e.records(state: state, events: events, at: t0)
+        let full = first.last!.encoded()
+        var s2 = state
+        var ev: [Event] = []
+        let t1 = t0.advanced(by: .seconds(10))
+        var down = Set(ReferenceCloset.switches.flatMap { s in s.ports == 52 ? stride(from: 7, through: 52, by: 7).map { "\(s.name):\($0)" } : [] })
+        down.insert("core1:24")
+        for p in ReferenceCloset.polls(at: t1, downPorts: down) { ev += s2.apply(.readings(p.readings), device: p.name, at: t1) }
+        let second = e.records(state: s2, events: ev, at: t1)
+        let delta = second.last!.encoded()
+        let eventRecord = second.first!.encoded()
+        let dictionary = first.first!.encoded()
+
+        // The same content as JSON and as line protocol: device levels, numeric values, port states.
+        func json(_ st: SiteState) -> String {
+            var out = "{\"site\":\"so-tttt-hanoi\",\"time\":1795608000,\"devices\":{"
+            out += st.devices.map { d in
+                var parts = ["\"level\":\"\(d.health.rawValue)\""]
+                let values = d.sortedReadings.filter { $0.name.portComponents == nil && !$0.name.rawValue.hasPrefix("ports.") && $0.value.number != nil }
+                if !values.isEmpty { parts.append("\"values\":{" + values.map { "\"\($0.name)\":\($0.value.description)" }.joined(separator: ",") + "}") }
+                let ports = d.sortedReadings.filter { $0.name.portComponents?.field == .oper }
+                if !ports.isEmpty { parts.append("\"ports_up\":\"" + ports.map { $0.value.description == "up" ? "1" : "0" }.joined() + "\"") }
+                return "\"\(d.name)\":{" + parts.joined(separator: ",") + "}"
+            }.joined(separator: ",")
+            return out + "}}"
+        }
+        func lines(_ st: SiteState) -> String {
+            var out = ""
+            for d in st.devices {
+                let values = d.sortedReadings.filter { $0.name.portComponents == nil && !$0.name.rawValue.hasPrefix("ports.") && $0.value.number != nil }
+                let fields = (["level=\"\(d.health.rawValue)\""] + values.map { "\($0.name)=\($0.value.description)" }).joined(separator: ",")
+                out += "closet,site=so-tttt-hanoi,device=\(d.name) \(fields) 1795608000\n"
+                for p in d.sortedReadings where p.name.portComponents?.field == .oper {
+                    let name = d.readings[.port(p.name.portComponents!.index, .name)]?.value.description ?? ""
+                    out += "closet_port,site=so-tttt-hanoi,device=\(d.name),port=\(name.replacingSpaces) up=\(p.value.description == "up" ? 1 : 0)i 1795608000\n"
+                }
+            }
+            return out
+        }
+        func row(_ name: String, _ bytes: [UInt8]) {
+            print("\(name.padding(44)) \(String(bytes.count).leftPadding(7)) B   deflated \(String(Deflate.compress(bytes, level: 9).count).leftPadding(6)) B")
+        }
+        row("closet full snapshot (protobuf)", full)
+        row("closet one-port delta (protobuf)", delta)
+        row("closet event record for that change", eventRecord)
+        row("closet dictionary (sent when names change)", dictionary)
+        row("same full state as JSON", Array(json(state).utf8))
+        row("same full state as InfluxDB line protocol", Array(lines(state).utf8))
+        row("full state after the change, JSON", Array(json(s2).utf8))
+        row("full state after the change, line protocol", Array(lines(s2).utf8))
+    }
+
     static func format3(_ v: Double) -> String {
         let ms = Int((v * 1000).rounded())
         return "\(ms / 1000).\(String(repeating: "0", count: 3 - String(ms % 1000).count))\(ms % 1000)"
     }
 }
 
-/// The reference closet's state, for the console benchmark.
-struct ReferenceCloset: ConsoleDataSource {
-    func view() async -> ConsoleView {
+/// The reference closet's state with 100 events, for the console benchmark.
+struct ReferenceConsole: ConsoleDataSource {
+    /// Built once: the benchmark measures the console, not the state machine.
+    static let cached: ConsoleView = build()
+
+    func view() async -> ConsoleView { Self.cached }
+
+    static func build() -> ConsoleView {
         let t0 = Timestamp(secondsSinceEpoch: 1_800_000_000)
-        var s = SiteState(site: "reference")
-        var events: [Event] = []
-        s.register("ups", policy: DevicePolicy(kind: .ups, driver: "modbus", rules: DevicePolicy.defaultRules(for: .ups)))
-        events += s.apply(.readings([Reading(.upsStatus, .status([.onLine]), time: t0), Reading(.batteryCharge, .number(100), time: t0)]), device: "ups", at: t0)
-        for i in 1...4 {
-            s.register("probe\(i)", policy: DevicePolicy(kind: .sensor, driver: "modbus"))
-            events += s.apply(.readings([Reading(.ambientTemperature, .number(24), time: t0), Reading(.ambientHumidity, .number(50), time: t0)]), device: "probe\(i)", at: t0)
-        }
-        for (name, count) in [("core1", 24), ("core2", 24), ("access1", 52), ("access2", 52), ("access3", 52)] {
-            s.register(name, policy: DevicePolicy(kind: .switch, driver: "snmp", rules: DevicePolicy.defaultRules(for: .switch)))
-            var readings: [Reading] = []
-            for p in 1...count {
-                readings += [Reading(.port(p, .name), .text("Gi1/0/\(p)"), time: t0), Reading(.port(p, .oper), .text(p % 7 == 0 ? "down" : "up"), time: t0),
-                             Reading(.port(p, .admin), .text("up"), time: t0), Reading(.port(p, .speed), .number(1000), time: t0)]
-            }
-            events += s.apply(.readings(readings), device: name, at: t0)
+        var (s, events) = ReferenceCloset.state(at: t0, site: "reference")
+        var i = 0
+        while events.count < 100 {
+            i += 1
+            let t = t0.advanced(by: .seconds(Int64(10 * i)))
+            for p in ReferenceCloset.polls(at: t, downPorts: i % 2 == 0 ? ["core1:3"] : []) { events += s.apply(.readings(p.readings), device: p.name, at: t) }
         }
         return ConsoleView(state: s, events: Array(events.suffix(100)), configuration: [], now: t0, version: "bench")
     }
     func selftest() async -> [String] { [] }
+}
+
+extension String {
+    func padding(_ n: Int) -> String { count >= n ? self : self + String(repeating: " ", count: n - count) }
+    func leftPadding(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+    var replacingSpaces: String { String(map { $0 == " " ? "_" : $0 }) }
 }

@@ -27,11 +27,13 @@ import Testing
         let store = try await StoreFixture()
         defer { store.stop() }
         let (first, second) = referenceRecords()
-        guard case .stored(let through, _, let resync) = try await store.push(first) else { Issue.record("not stored"); return }
+        let outcome = try await store.push(first)
+        guard case .stored(let through, _, let resync) = outcome else { Issue.record("not stored: \(outcome)"); return }
         #expect(through == 3 && !resync)
         #expect(try await store.backend.latest(site: store.site, device: "probe-rack1", variable: "ambient.temperature") == 24.3)
         #expect(try await store.backend.latest(site: store.site, device: "ups", variable: "battery.charge") == 100)
-        guard case .stored(let through2, _, _) = try await store.push(second) else { Issue.record("not stored"); return }
+        let outcome2 = try await store.push(second)
+        guard case .stored(let through2, _, _) = outcome2 else { Issue.record("not stored: \(outcome2)"); return }
         #expect(through2 == 5)
         #expect(try await store.backend.latest(site: store.site, device: "probe-rack1", variable: "ambient.temperature") == 26)
         let events = try await store.backend.events(site: store.site)
@@ -41,7 +43,8 @@ import Testing
         // The same batch again: acknowledged, nothing stored twice.
         let records = try await store.backend.count("records", site: store.site)
         let readings = try await store.backend.count("readings", site: store.site)
-        guard case .stored(let again, _, _) = try await store.push(second) else { Issue.record("duplicate not acknowledged"); return }
+        let duplicate = try await store.push(second)
+        guard case .stored(let again, _, _) = duplicate else { Issue.record("duplicate not acknowledged: \(duplicate)"); return }
         #expect(again == 5)
         #expect(try await store.backend.count("records", site: store.site) == records)
         #expect(try await store.backend.count("readings", site: store.site) == readings)

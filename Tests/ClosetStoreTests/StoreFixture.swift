@@ -56,7 +56,7 @@ final class StoreFixture: @unchecked Sendable {
 
     func push(_ records: [WireRecord], key: [UInt8]? = nil, site: String? = nil, client: HTTPClient? = nil, endpoint: HTTPEndpoint? = nil) async throws -> StorePush.Outcome {
         let push = StorePush(
-            endpoint: endpoint ?? ingest, site: site ?? self.site, key: key ?? self.key, client: try client ?? HTTPClient(timeout: .seconds(5)),
+            endpoint: endpoint ?? ingest, site: site ?? self.site, key: key ?? self.key, client: try client ?? HTTPClient(timeout: .seconds(60)),
             bandwidth: nil)
         let bodies = records.map { r in
             var r = r
@@ -76,7 +76,7 @@ final class StoreFixture: @unchecked Sendable {
             (RequestSigning.nonceHeader, nonce), (RequestSigning.signatureHeader, signature),
         ]
         let endpoint = ingest
-        return try await blocking { try HTTPClient(timeout: .seconds(5)).send("POST", endpoint, headers: headers, body: body) }
+        return try await blocking { try HTTPClient(timeout: .seconds(60)).send("POST", endpoint, headers: headers, body: body) }
     }
 
     func stop() {
