@@ -29,6 +29,7 @@ public final class Recorder<C: Clock>: Service where C.Instant == Timestamp, C.D
 
     public func run() async throws {
         var encoder = initialEncoder
+        var failing = false
         var cursor = 0
         var lastCommit = clock.now
         var dirty = false
@@ -55,8 +56,17 @@ public final class Recorder<C: Clock>: Service where C.Instant == Timestamp, C.D
                     lastCommit = now
                     dirty = false
                 }
+                if failing {
+                    logger.notice("outbox \(configuration.outboxPath) writable again; the records held in memory are on disk")
+                    failing = false
+                }
             } catch {
-                logger.error("outbox: \(error)")
+                // Said once, not every interval; the records stay in memory until there is room.
+                if !failing {
+                    let held = (try? await outbox.run { $0.buffered }) ?? 0
+                    logger.error("outbox \(configuration.outboxPath): \(error); \(held) records held in memory until there is room")
+                }
+                failing = true
             }
         }
         // Graceful stop: the last state and anything buffered go to disk.

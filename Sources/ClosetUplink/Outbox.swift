@@ -93,8 +93,41 @@ public final class Outbox: @unchecked Sendable {
     public func commit() throws -> Int {
         guard !buffer.isEmpty else { return 0 }
         let records = buffer
-        buffer = []
         var refused = 0
+        let bytesBefore = bytes
+        do {
+            try write(records, refused: &refused)
+            buffer = []
+        } catch {
+            // A full disk (SQLITE_FULL) or an I/O error: nothing of this commit was written.
+            // The records stay in memory, bounded: the oldest state records go first.
+            bytes = bytesBefore
+            refused = 0
+            let limit = 10_000
+            if buffer.count > limit {
+                let excess = buffer.count - limit
+                var dropped = 0
+                buffer.removeAll { r in
+                    guard dropped < excess, r.kind == .full || r.kind == .delta else { return false }
+                    dropped += 1
+                    return true
+                }
+                droppedInMemory += UInt64(dropped)
+            }
+            throw error
+        }
+        if droppedInMemory > 0 {
+            // Space is back: count what the full disk cost.
+            try? db.transaction { try setMeta("refused", try meta("refused") + Int64(droppedInMemory)) }
+            droppedInMemory = 0
+        }
+        return refused
+    }
+
+    /// State records dropped from memory while the disk was full, not yet counted on disk.
+    private var droppedInMemory: UInt64 = 0
+
+    private func write(_ records: [WireRecord], refused: inout Int) throws {
         try db.transaction {
             let insert = try db.prepare("INSERT OR IGNORE INTO records (seq, kind, time, body) VALUES (?, ?, ?, ?)")
             for record in records {
@@ -115,7 +148,6 @@ public final class Outbox: @unchecked Sendable {
             }
             if refused > 0 { try setMeta("refused", try meta("refused") + Int64(refused)) }
         }
-        return refused
     }
 
     /// Deletes state records from the oldest hours, keeping the first full snapshot of each
@@ -199,6 +231,12 @@ public final class Outbox: @unchecked Sendable {
             records: Int(row.0), bytes: row.2, oldestTime: row.1, thinned: UInt64(try meta("thinned")), refused: UInt64(try meta("refused")),
             boot: UInt32(truncatingIfNeeded: try meta("boot")), nextSeq: UInt64(max(row.3, try meta("last_seq"))) + 1)
         return (stats, lastPush)
+    }
+
+    /// Caps the database's size in pages, to stand in for a full disk where a test cannot
+    /// mount a tiny filesystem.
+    func limitPagesForTest(_ pages: Int) throws {
+        try db.execute("PRAGMA max_page_count = \(pages)")
     }
 
     /// Loss counters to report in the next batch.

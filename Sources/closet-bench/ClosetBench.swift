@@ -4,6 +4,7 @@ import ClosetBackup
 import ClosetConfig
 import ClosetConsole
 import ClosetTesting
+import ClosetUplink
 import ClosetWire
 import ClosetModbus
 import ClosetSNMP
@@ -105,6 +106,11 @@ enum ClosetBench {
             }
             times.sort()
             print("console status: median \(format3(times[times.count / 2])) ms, p99 \(format3(times[times.count * 99 / 100])) ms over \(times.count) runs")
+        case "outbox-append":
+            try outboxAppend(count: Int(value("count", "2000"))!)
+        case "drain":
+            try drain(url: value("url", ""), site: value("site", "bench"), key: value("key", ""), records: Int(value("records", "60480"))!,
+                      bandwidth: Int(value("bandwidth", "0"))!, work: value("work", "/tmp"))
         case "record-sizes":
             recordSizes()
         case "verify":
@@ -124,6 +130,83 @@ enum ClosetBench {
             print("usage: closet-bench modbus-tcp-rate --port P [--count N] | modbus-closet-poll (--port P | --device D) [--coalesce on|off]")
             exit(64)
         }
+    }
+
+    /// A week of the reference closet at one record per 10 s: a full snapshot every 15 min,
+    /// deltas between (probe temperatures and a flapping desk port keep them non-empty).
+    static func week(_ count: Int) -> [WireRecord] {
+        var e = RecordEncoder(site: "", boot: 1, nextSeq: 1, fullEvery: .seconds(900))
+        let t0 = Timestamp(secondsSinceEpoch: 1_795_608_000)
+        var (state, events) = ReferenceCloset.state(at: t0)
+        var out = e.records(state: state, events: events, at: t0)
+        var i = 0
+        while out.count < count {
+            i += 1
+            let t = t0.advanced(by: .seconds(Int64(10 * i)))
+            // Only the probes and one access switch change: cheap to simulate.
+            var ev: [Event] = []
+            for p in ReferenceCloset.polls(at: t, downPorts: i % 30 < 15 ? ["access1:3"] : [], temperature: 24 + Double(i % 20) * 0.3)
+            where p.name.hasPrefix("probe") || p.name == "access1" {
+                ev += state.apply(.readings(p.readings), device: p.name, at: t)
+            }
+            out += e.records(state: state, events: ev, at: t)
+            events = []
+        }
+        return Array(out.prefix(count))
+    }
+
+    /// Durable appends: one commit per record (the slowest honest case) and commits of 60.
+    static func outboxAppend(count: Int) throws {
+        let records = week(count)
+        for batch in [1, 60] {
+            let path = "/tmp/closet-bench-outbox-\(getpid()).db"
+            defer { for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) } }
+            let o = try Outbox(path: path)
+            let start = ContinuousClock.now
+            var i = 0
+            while i < records.count {
+                o.append(Array(records[i..<min(i + batch, records.count)]))
+                try o.commit()
+                i += batch
+            }
+            let seconds = (ContinuousClock.now - start).seconds
+            print("outbox append, commit every \(batch) record(s): \(records.count) records in \(format3(seconds)) s = \(Int(Double(records.count) / seconds)) records/s")
+        }
+    }
+
+    /// Fills an outbox with `records` records and pushes it to the store as the uplink does.
+    static func drain(url: String, site: String, key: String, records count: Int, bandwidth: Int, work: String) throws {
+        guard let endpoint = HTTPEndpoint(url), let keyBytes = unhex(key) else { print("drain: --url and --key"); exit(64) }
+        let path = work + "/closet-bench-drain-\(getpid()).db"
+        defer { for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) } }
+        let o = try Outbox(path: path)
+        let made = ContinuousClock.now
+        o.append(week(count))
+        try o.commit()
+        let stored = try o.stats()
+        print("drain: \(stored.records) records, \(stored.bytes) bytes in the outbox (made in \(format3((ContinuousClock.now - made).seconds)) s)")
+        let push = StorePush(endpoint: endpoint, site: site, key: keyBytes, client: try HTTPClient(timeout: .seconds(60)), bandwidth: bandwidth > 0 ? bandwidth : nil)
+        let start = ContinuousClock.now
+        var sent = 0
+        var batches = 0
+        while true {
+            let batch = try o.pending(sink: 0)
+            if batch.isEmpty { break }
+            let now = Int64(time(nil))
+            switch push.push(records: batch.map(\.body), thinned: 0, refused: 0, now: now) {
+            case .stored(let through, let bytes, _):
+                try o.acknowledge(sink: 0, seqs: batch.map(\.seq).filter { $0 <= through })
+                sent += bytes
+                batches += 1
+            case let other:
+                print("drain: push failed: \(other)")
+                exit(1)
+            }
+        }
+        let seconds = (ContinuousClock.now - start).seconds
+        let rate = Double(sent) / seconds
+        print("drain: \(count) records in \(batches) batches, \(sent) bytes on the wire, \(format3(seconds)) s"
+            + (bandwidth > 0 ? ", \(Int(rate)) B/s against a cap of \(bandwidth) B/s (\(Int((rate / Double(bandwidth) - 1) * 1000) / 10)%)" : ", \(Int(Double(count) / seconds)) records/s"))
     }
 
     /// The reference closet as our records, as JSON and as InfluxDB line protocol, raw and

@@ -112,3 +112,57 @@ import Testing
         #expect(try o.stats().bytes <= 600)
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The outbox on a filesystem that fills up: a tmpfs of 256 kB when this machine lets the
+/// test mount one (root), else SQLite's own page limit standing in for the full disk.
+@Suite(.serialized) struct OutboxDiskFullTests {
+    func record(_ seq: UInt64) -> WireRecord {
+        WireRecord(boot: 1, seq: seq, time: Int64(seq), body: .full(WireSnapshot(dictionary: 1, levels: [0], present: [1], values: (0..<200).map { Int64($0 * 7919 + Int(seq)) }, ports: [])))
+    }
+
+    @Test func aFullDiskKeepsRecordsInMemoryAndLosesNoneWhenSpaceReturns() throws {
+        let tree = FixtureTree(prefix: "closet-tinyfs")
+        defer { tree.remove() }
+        let mountPoint = tree.path("tiny")
+        mkdir(mountPoint, 0o755)
+        let mounted = system("mount -t tmpfs -o size=256k closet-test '\(mountPoint)' 2>/dev/null") == 0
+        defer { if mounted { _ = system("umount '\(mountPoint)'") } }
+        let o = try Outbox(path: mountPoint + "/outbox.db", maxBytes: 64 << 20)
+        if !mounted { try o.limitPagesForTest(60) }
+        var seq: UInt64 = 0
+        var failure: String?
+        for _ in 0..<400 {
+            seq += 1
+            o.append([record(seq)])
+            do {
+                try o.commit()
+            } catch {
+                failure = "\(error)"
+                break
+            }
+        }
+        let message = try #require(failure, "the filesystem never filled up")
+        #expect(message.contains("database or disk is full"), "\(message)")
+        #expect(o.buffered > 0, "the record that did not fit is still held")
+        // More records arrive while the disk is full: held too.
+        for _ in 0..<5 {
+            seq += 1
+            o.append([record(seq)])
+            #expect(throws: (any Error).self) { try o.commit() }
+        }
+        // Space returns.
+        if mounted {
+            #expect(system("mount -o remount,size=16m '\(mountPoint)'") == 0)
+        } else {
+            try o.limitPagesForTest(1_000_000)
+        }
+        try o.commit()
+        #expect(o.buffered == 0)
+        let stored = try o.pending(sink: 0, maxBytes: 1 << 30, maxRecords: 100_000).map(\.seq)
+        #expect(stored == Array(1...seq), "every record is on disk once")
+    }
+}
