@@ -134,9 +134,9 @@ public final class UplinkService<C: Clock>: Service where C.Instant == Timestamp
                 let sent = batch.map(\.seq).filter { $0 <= through }
                 do {
                     let sink = self.sink
+                    let status = "ok at \(Timestamp(nanosecondsSinceEpoch: now * 1_000_000_000)): \(sent.count) records, \(bytes) bytes"
                     try await outbox.run {
-                        try $0.acknowledge(sink: sink, seqs: sent, reportedThinned: losses.thinned, reportedRefused: losses.refused)
-                        try $0.setStatus("last_push", "ok at \(Timestamp(nanosecondsSinceEpoch: now * 1_000_000_000)): \(sent.count) records, \(bytes) bytes")
+                        try $0.acknowledge(sink: sink, seqs: sent, reportedThinned: losses.thinned, reportedRefused: losses.refused, status: status)
                     }
                 } catch {
                     logger.error("outbox: \(error)")

@@ -40,8 +40,11 @@ public final class Outbox: @unchecked Sendable {
         db = try SQLiteDatabase(path: path)
         self.maxBytes = maxBytes
         self.sinkCount = max(1, sinks)
+        // Small pages: every transaction rewrites whole pages, and an SD card counts bytes.
+        // (Takes effect when the file is created.)
         try db.execute(
             """
+            PRAGMA page_size = 1024;
             PRAGMA journal_mode = WAL;
             PRAGMA synchronous = FULL;
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -195,7 +198,7 @@ public final class Outbox: @unchecked Sendable {
 
     /// Marks `seqs` acknowledged by `sink`; deletes what every sink has; lowers the loss
     /// counters by what was reported in that batch.
-    public func acknowledge(sink: Int, seqs: [UInt64], reportedThinned: UInt64 = 0, reportedRefused: UInt64 = 0) throws {
+    public func acknowledge(sink: Int, seqs: [UInt64], reportedThinned: UInt64 = 0, reportedRefused: UInt64 = 0, status: String? = nil) throws {
         let bit = Int64(1 << sink)
         let all = Int64((1 << sinkCount) - 1)
         try db.transaction {
@@ -206,6 +209,8 @@ public final class Outbox: @unchecked Sendable {
             bytes -= freed
             if reportedThinned > 0 { try setMeta("thinned", max(0, try meta("thinned") - Int64(reportedThinned))) }
             if reportedRefused > 0 { try setMeta("refused", max(0, try meta("refused") - Int64(reportedRefused))) }
+            // In the same transaction: one write per push, not two.
+            if let status { try setStatus("last_push", status) }
         }
     }
 
