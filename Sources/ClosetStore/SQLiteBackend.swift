@@ -297,7 +297,8 @@ public final class SQLiteBackend: @unchecked Sendable {
     public func latest(site: String, device: String, variable: String) async throws -> Double? {
         try await run { db in
             try db.prepare(
-                "SELECT r.value FROM readings r JOIN sites s ON s.id = r.site_id WHERE s.name = ? AND r.device = ? AND r.variable = ? ORDER BY r.time DESC, r.rowid DESC LIMIT 1"
+                // Newest by arrival in sequence order, not by time: an agent's clock can step back.
+                "SELECT r.value FROM readings r JOIN sites s ON s.id = r.site_id WHERE s.name = ? AND r.device = ? AND r.variable = ? ORDER BY r.rowid DESC LIMIT 1"
             ).rows([.text(site), .text(device), .text(variable)]) { $0.double(0) }.first
         }
     }

@@ -143,7 +143,9 @@ struct SilenceWatch: Service {
     let now: @Sendable () -> Int64
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully {
+        // Cancelled (the server failed to start) or shutting down: stop; a sleep that throws
+        // must not turn this loop into a spin.
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 for name in try await backend.markSilent(now: now(), after: after) {
                     logger.warning("site '\(name)' is silent: no report for more than \(after) s")

@@ -50,6 +50,27 @@ import Testing
         #expect(try await store.backend.count("readings", site: store.site) == readings)
     }
 
+    @Test func aClockSteppedBackChangesTimesNotOrder() async throws {
+        let store = try await StoreFixture()
+        defer { store.stop() }
+        var e = RecordEncoder(site: "", boot: 1, nextSeq: 1)
+        var (state, events) = ReferenceCloset.state(at: t0)
+        var records = e.records(state: state, events: events, at: t0)
+        // NTP steps the board's clock back an hour; the probes keep warming up.
+        for (i, t) in [t0.advanced(by: .seconds(10)), t0.advanced(by: .seconds(-3600)), t0.advanced(by: .seconds(-3590))].enumerated() {
+            for p in ReferenceCloset.polls(at: t, temperature: 26 + Double(i)) where p.name.hasPrefix("probe") { _ = state.apply(.readings(p.readings), device: p.name, at: t) }
+            records += e.records(state: state, events: [], at: t)
+        }
+        #expect(records.map(\.seq) == Array(1...UInt64(records.count)))
+        #expect(records.last!.time < records[records.count - 3].time, "the last record is stamped earlier than an older one")
+        let outcome = try await store.push(records)
+        guard case .stored(let through, _, let resync) = outcome else { Issue.record("not stored: \(outcome)"); return }
+        #expect(through == UInt64(records.count) && !resync, "every delta applied: none out of order")
+        #expect(try await store.backend.latest(site: store.site, device: "probe-rack1", variable: "ambient.temperature") == 28)
+        _ = events
+        events = []
+    }
+
     @Test func aDeltaBeforeAnySnapshotAsksForAResync() async throws {
         let store = try await StoreFixture()
         defer { store.stop() }
