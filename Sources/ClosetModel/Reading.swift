@@ -31,9 +31,19 @@ public struct VariableName: Sendable, Hashable, Comparable, ExpressibleByStringL
 
     /// The port index and field when this is a per-port name.
     public var portComponents: (index: Int, field: PortField)? {
-        let parts = rawValue.split(separator: ".", maxSplits: 2)
-        guard parts.count == 3, parts[0] == "port", let index = Int(parts[1]),
-            let field = PortField(rawValue: String(parts[2]))
+        // Hot: called for every reading of every switch on each poll, record and screen.
+        var utf8 = rawValue.utf8[...]
+        guard utf8.starts(with: "port.".utf8) else { return nil }
+        utf8 = utf8.dropFirst(5)
+        var index = 0
+        var digits = 0
+        while let c = utf8.first, c >= 48, c <= 57 {
+            index = index &* 10 &+ Int(c - 48)
+            digits += 1
+            utf8 = utf8.dropFirst()
+        }
+        guard digits > 0, digits < 10, utf8.first == UInt8(ascii: "."),
+            let field = PortField(rawValue: String(Substring(utf8.dropFirst())))
         else { return nil }
         return (index, field)
     }
