@@ -183,8 +183,22 @@ enum ClosetAgentMain {
                 security = .community(command.value("community", default: "public"))
             }
             return await Probe.snmp(target: SNMPTarget(host: host, port: port, security: security, timeout: max(timeout, .seconds(1)), retries: 1))
+        case nil:
+            var roots = Discovery.Roots()
+            if let sys = command.values["sysfs-root"] { roots.sys = sys }
+            if let dev = command.values["dev-root"] { roots.dev = dev }
+            if let proc = command.values["proc-root"] { roots.proc = proc }
+            roots.boards = command.value("boards-dir", default: roots.boards)
+            if !roots.boards.hasPrefix("/") {
+                // The starter config may be saved anywhere: name the folder absolutely.
+                var buffer = [CChar](repeating: 0, count: 4096)
+                if getcwd(&buffer, buffer.count) != nil {
+                    roots.boards = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + "/" + roots.boards
+                }
+            }
+            return Discovery.starterConfig(roots)
         default:
-            throw UsageError(description: "say what to probe: 'probe modbus', 'probe megatec' or 'probe snmp --host HOST'")
+            throw UsageError(description: "say what to probe: nothing (the whole board), 'probe modbus', 'probe megatec' or 'probe snmp --host HOST'")
         }
     }
 

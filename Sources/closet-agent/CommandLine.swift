@@ -91,8 +91,12 @@ enum AgentCommandLine {
             options: [configOption, boardsOption], argument: ("FILE", "The file to check (default: --config).")),
         CommandSpec(
             name: "probe",
-            abstract: "Look at a device: 'probe modbus' (unit ids, built-in maps), 'probe megatec', 'probe snmp HOST'.",
+            abstract: "Look at the board (no KIND: prints a starter config) or a device: 'probe modbus', 'probe megatec', 'probe snmp --host HOST'.",
             options: [
+                .init(name: "sysfs-root", value: "DIR", help: "Where sysfs is, for discovery.", defaultValue: "/sys"),
+                .init(name: "dev-root", value: "DIR", help: "Where /dev is, for discovery.", defaultValue: "/dev"),
+                .init(name: "proc-root", value: "DIR", help: "Where /proc is, for discovery.", defaultValue: "/proc"),
+                boardsOption,
                 .init(name: "device", value: "PATH", help: "Serial device (Modbus RTU or Megatec)."),
                 .init(name: "host", value: "HOST", help: "Modbus TCP host (instead of --device)."),
                 .init(name: "port", value: "N", help: "Modbus TCP port.", defaultValue: "502"),
