@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ClosetConfig
 import ClosetConsole
+import ClosetUplink
 import ClosetModel
 import ClosetSerial
 import Dispatch
@@ -64,7 +65,14 @@ struct AgentConsoleSource<C: Clock>: ConsoleDataSource where C.Instant == Timest
             state: await agent.store.state, events: await agent.store.recentEvents,
             configuration: agent.configuration.devices.map { d in
                 (d.name, [("kind", d.kind.rawValue), ("driver", d.driverName), ("interval", d.poll.interval.compactDescription)] + d.driver.summary)
-            }, now: clock.now, version: ClosetVersion.string)
+            }, now: clock.now, version: ClosetVersion.string, uplink: uplinkLine())
+    }
+
+    /// `12 waiting, last push ok at ...` from the outbox (a read-only query of a small file).
+    func uplinkLine() -> String? {
+        guard let path = agent.configuration.uplink?.outboxPath else { return nil }
+        guard let (stats, lastPush) = try? Outbox.inspect(path: path) else { return "outbox \(path) unreadable" }
+        return "\(stats.records) waiting, last push \(lastPush ?? "none yet")"
     }
 
     func selftest() async -> [String] {

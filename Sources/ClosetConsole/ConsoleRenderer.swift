@@ -8,11 +8,14 @@ public struct ConsoleView: Sendable {
     public var configuration: [(device: String, settings: [(key: String, value: String)])]
     public var now: Timestamp
     public var version: String
+    /// The uplink in a line (records waiting, the last push); nil when there is none.
+    public var uplink: String?
 
     public init(
         state: SiteState, events: [Event], configuration: [(device: String, settings: [(key: String, value: String)])],
-        now: Timestamp, version: String
+        now: Timestamp, version: String, uplink: String? = nil
     ) {
+        self.uplink = uplink
         self.state = state
         self.events = events
         self.configuration = configuration
@@ -70,7 +73,7 @@ public struct ConsoleRenderer: Sendable {
         })
         let backups = v.state.devices.filter { $0.kind == .backup }
         lines.append(row(t(.backup), backups.isEmpty ? t(.noDevices) : backups.map { "\($0.name)\(mark($0))" }.joined(separator: " ")))
-        lines.append(row(t(.uplink), t(.notConfigured)))
+        lines.append(row(t(.uplink), v.uplink ?? t(.notConfigured)))
         for d in v.state.devices {
             if case .stale(let reason, let since) = d.freshness {
                 lines.append(row(t(.stale), "\(d.name) since \(since.rfc3339.dropFirst(11).prefix(8)): \(reason)"))
@@ -91,7 +94,7 @@ public struct ConsoleRenderer: Sendable {
         let lines = deviceDetails(v, kinds: [.backup])
         return lines.isEmpty ? ["\(t(.backup)): \(t(.noDevices))"] : lines
     }
-    public func uplink(_ v: ConsoleView) -> [String] { ["\(t(.uplink)): \(t(.notConfigured))"] }
+    public func uplink(_ v: ConsoleView) -> [String] { ["\(t(.uplink)): \(v.uplink ?? t(.notConfigured))"] }
 
     /// Every reading of the devices of some kinds, with problems marked.
     func deviceDetails(_ v: ConsoleView, kinds: [DeviceKind]) -> [String] {

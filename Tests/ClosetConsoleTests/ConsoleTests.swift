@@ -73,6 +73,15 @@ func golden(_ name: String, _ lines: [String]) throws {
         try golden("status.txt", lines)
     }
 
+    @Test func theUplinkLineShowsTheOutbox() {
+        var view = fixedView()
+        let r = ConsoleRenderer(language: .en)
+        #expect(r.uplink(view) == ["Uplink: not configured (no [uplink] in the config)"])
+        view.uplink = "3 waiting, last push ok at 2026-11-29T10:00:00.000Z: 5 records, 312 bytes"
+        #expect(r.uplink(view) == ["Uplink: 3 waiting, last push ok at 2026-11-29T10:00:00.000Z: 5 records, 312 bytes"])
+        #expect(r.status(view).contains { $0.contains("3 waiting, last push ok") })
+    }
+
     @Test func switchMapGrid() throws {
         let lines = ConsoleRenderer(language: .en).switchMap(fixedView(), name: "core1")
         #expect(lines.allSatisfy { $0.count <= 80 })
