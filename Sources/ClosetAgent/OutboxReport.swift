@@ -43,19 +43,3 @@ public func readStandardInput() -> [UInt8] {
     }
     return out
 }
-
-/// A whole file as bytes (a record dump).
-public func readTextFileBytes(_ path: String) throws -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw AgentError(String(cString: strerror(errno))) }
-    defer { close(fd) }
-    var out: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65_536)
-    while true {
-        let n = read(fd, &chunk, chunk.count)
-        if n < 0 { throw AgentError(String(cString: strerror(errno))) }
-        if n == 0 { break }
-        out.append(contentsOf: chunk[0..<n])
-    }
-    return out
-}

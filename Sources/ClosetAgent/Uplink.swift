@@ -16,7 +16,7 @@ public final class Recorder<C: Clock>: Service where C.Instant == Timestamp, C.D
     let configuration: UplinkConfiguration
     private let initialEncoder: RecordEncoder
 
-    public init(store: StateStore, outbox: OutboxQueue, site: String, boot: UInt32, nextSeq: UInt64, configuration: UplinkConfiguration, clock: C, logger: Logger) {
+    public init(store: StateStore, outbox: OutboxQueue, boot: UInt32, nextSeq: UInt64, configuration: UplinkConfiguration, clock: C, logger: Logger) {
         self.store = store
         self.outbox = outbox
         self.clock = clock
@@ -24,7 +24,6 @@ public final class Recorder<C: Clock>: Service where C.Instant == Timestamp, C.D
         self.configuration = configuration
         self.initialEncoder = RecordEncoder(
             site: "", boot: boot, nextSeq: nextSeq, fullEvery: configuration.fullEvery, deadbands: configuration.deadbands)
-        _ = site
     }
 
     public func run() async throws {

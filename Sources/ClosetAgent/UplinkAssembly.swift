@@ -38,7 +38,7 @@ public enum UplinkAssembly {
         return services + [
             .init(
                 service: Recorder(
-                    store: store, outbox: queue, site: site, boot: stats.boot, nextSeq: stats.nextSeq, configuration: config,
+                    store: store, outbox: queue, boot: stats.boot, nextSeq: stats.nextSeq, configuration: config,
                     clock: clock, logger: logger),
                 successTerminationBehavior: .ignore),
             .init(service: UplinkService(outbox: queue, push: push, configuration: config, clock: clock, logger: logger), successTerminationBehavior: .ignore),

@@ -129,9 +129,9 @@ struct BackupShare: Sendable {
         // Reading the list is what blocks on a hung share (or a FIFO standing in for one).
         let text: String
         do {
-            text = try readSmallFile(sums)
+            text = try readTextFile(sums)
         } catch {
-            return .failure(ManifestProblem(message: "\(sums): \(errnoText(error.code))"))
+            return .failure(ManifestProblem(message: error.description))
         }
         guard let manifest = try? ChecksumManifest.parse(text) else { return .failure(ManifestProblem(message: "\(sums) is not in sha256sum format")) }
         guard manifest.entries.contains(where: { $0.name == base || $0.name == "./" + base }) else { return .success(nil) }
@@ -189,27 +189,4 @@ struct ManifestProblem: Error {
     var message: String
 }
 
-struct ErrnoError: Error {
-    var code: Int32
-}
-
 func errnoText(_ code: Int32) -> String { String(cString: strerror(code)) }
-
-/// A small file (a checksum list), up to 4 MiB.
-func readSmallFile(_ path: String) throws(ErrnoError) -> String {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw ErrnoError(code: errno) }
-    defer { close(fd) }
-    var data: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65_536)
-    while data.count < 4 << 20 {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw ErrnoError(code: errno)
-        }
-        if n == 0 { break }
-        data.append(contentsOf: chunk[0..<n])
-    }
-    return String(decoding: data, as: UTF8.self)
-}

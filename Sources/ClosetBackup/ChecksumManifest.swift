@@ -1,3 +1,5 @@
+import ClosetModel
+
 /// A checksum list in `sha256sum` format (`<64 hex>  name`, `<64 hex> *name` for binary mode,
 /// a leading `\` when the name has escapes) or its `--tag` form (`SHA256 (name) = <hex>`).
 /// Pure: the verifier reads the file, this parses it.
@@ -57,26 +59,8 @@ public struct ChecksumManifest: Sendable, Hashable {
     }
 
     static func hexDigest(_ text: Substring) -> [UInt8]? {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 64 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(32)
-        var i = 0
-        while i < 64 {
-            guard let hi = nibble(bytes[i]), let lo = nibble(bytes[i + 1]) else { return nil }
-            out.append(hi << 4 | lo)
-            i += 2
-        }
-        return out
-    }
-
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        default: nil
-        }
+        guard text.utf8.count == 64 else { return nil }
+        return unhex(String(text))
     }
 
     private static func unescape(_ s: String) -> String {

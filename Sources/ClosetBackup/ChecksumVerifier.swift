@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ClosetConfig
 import ClosetModel
 import Synchronization
 
@@ -49,9 +50,9 @@ public struct ChecksumVerifier: Sendable {
     ) -> Outcome {
         let text: String
         do {
-            text = try readSmallFile(manifestPath)
+            text = try readTextFile(manifestPath)
         } catch {
-            return .failed("\(manifestPath): \(errnoText(error.code))")
+            return .failed(error.description)
         }
         let manifest: ChecksumManifest
         do {

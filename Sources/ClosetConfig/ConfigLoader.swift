@@ -389,6 +389,11 @@ public struct FileReadError: Error, Sendable, CustomStringConvertible {
 
 /// Reads a whole (small) text file.
 public func readTextFile(_ path: String, limit: Int = 4 << 20) throws(FileReadError) -> String {
+    String(decoding: try readFileBytes(path, limit: limit), as: UTF8.self)
+}
+
+/// Reads a whole file, at most `limit` bytes.
+public func readFileBytes(_ path: String, limit: Int = 64 << 20) throws(FileReadError) -> [UInt8] {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { throw FileReadError(path: path, errno: errno) }
     defer { close(fd) }
@@ -403,7 +408,7 @@ public func readTextFile(_ path: String, limit: Int = 4 << 20) throws(FileReadEr
         if n == 0 { break }
         data.append(contentsOf: chunk[0..<n])
     }
-    return String(decoding: data, as: UTF8.self)
+    return data
 }
 
 /// Whether `path` is a directory (following symlinks).

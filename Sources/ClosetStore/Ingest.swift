@@ -97,12 +97,7 @@ struct Replica {
         self.seq = seq
     }
 
-    func value(_ channel: Int, _ raw: Int64) -> Double {
-        var v = Double(raw)
-        let e = dictionary.channels[channel].exponent
-        if e > 0 { for _ in 0..<e { v *= 10 } } else { for _ in 0..<(-e) { v /= 10 } }
-        return v
-    }
+    func value(_ channel: Int, _ raw: Int64) -> Double { dictionary.channels[channel].value(raw) }
 
     func deviceName(_ i: Int) -> String { i < dictionary.devices.count ? dictionary.devices[i].name : "#\(i)" }
 
@@ -119,7 +114,6 @@ struct Replica {
     /// Applies a delta; returns what changed, or nil when its base is not this state.
     mutating func apply(_ d: WireDelta, seq: UInt64) -> AppliedState? {
         guard d.base == self.seq else { return nil }
-        let before = state
         state = state.applying(d)
         self.seq = seq
         var a = AppliedState()
@@ -136,7 +130,6 @@ struct Replica {
             let name = position < dev.portName.count ? dev.portName[position] : ""
             a.ports.append((dev.name, index, name, Int(p & 3)))
         }
-        _ = before
         return a
     }
 

@@ -54,9 +54,7 @@ public struct InfluxLines: Sendable {
         var fields: [Int: [String]] = [:]
         for (c, raw) in e.values where c < d.channels.count && (changed?.contains(c) ?? true) {
             let ch = d.channels[c]
-            var v = Double(raw)
-            if ch.exponent > 0 { for _ in 0..<ch.exponent { v *= 10 } } else { for _ in 0..<(-ch.exponent) { v /= 10 } }
-            fields[Int(ch.device), default: []].append("\(escapeKey(ch.variable))=\(v.compactDescription)")
+            fields[Int(ch.device), default: []].append("\(escapeKey(ch.variable))=\(ch.value(raw).compactDescription)")
         }
         for (i, l) in e.levels.enumerated() where levels?.contains(i) ?? true {
             fields[i, default: []].append("level=\(l & 3)i,stale=\(l & 4 != 0)")

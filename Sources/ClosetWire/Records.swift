@@ -166,6 +166,13 @@ public struct WireDictionary: Sendable, Hashable {
         public var unit: String
         public var exponent: Int32
 
+        /// A scaled integer from a snapshot or delta back in the variable's unit.
+        public func value(_ raw: Int64) -> Double {
+            var v = Double(raw)
+            if exponent > 0 { for _ in 0..<exponent { v *= 10 } } else { for _ in 0..<(-exponent) { v /= 10 } }
+            return v
+        }
+
         public init(device: UInt32, variable: String, unit: String, exponent: Int32) {
             self.device = device
             self.variable = variable

@@ -80,7 +80,7 @@ enum ClosetAgentMain {
         case "decode":
             let path = command.argument ?? "-"
             do {
-                let bytes = path == "-" ? readStandardInput() : Array(try readTextFileBytes(path))
+                let bytes = path == "-" ? readStandardInput() : try readFileBytes(path)
                 print(try RecordJSON.decode(bytes), terminator: "")
                 return 0
             } catch {
