@@ -76,7 +76,7 @@ let package = Package(
         .target(
             name: "ClosetAgent",
             dependencies: [
-                "ClosetModel", "ClosetConfig", "ClosetSensors", "ClosetModbus", "ClosetMegatec", "ClosetSNMP", "ClosetConsole", "ClosetSerial", "ClosetBackup", "ClosetUplink", "ClosetWire",
+                "ClosetModel", "ClosetConfig", "ClosetSensors", "ClosetModbus", "ClosetMegatec", "ClosetSNMP", "ClosetConsole", "ClosetSerial", "ClosetBackup", "ClosetUplink", "ClosetWire", "CLinux",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -125,7 +125,7 @@ let package = Package(
         .testTarget(
             name: "ClosetStoreTests",
             dependencies: [
-                "ClosetStore", "ClosetUplink", "ClosetWire", "ClosetModel", "ClosetTesting", "ClosetAgent", "ClosetConfig",
+                "ClosetStore", "ClosetUplink", "ClosetWire", "ClosetModel", "ClosetTesting", "ClosetAgent", "ClosetConfig", "ClosetSensors",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,5 +1,6 @@
 import ClosetConfig
 import ClosetModel
+import ClosetSensors
 import Logging
 import ServiceLifecycle
 
@@ -8,6 +9,8 @@ public final class Agent<C: Clock>: Service where C.Instant == Timestamp, C.Dura
     public let configuration: AgentConfiguration
     public let store: StateStore
     public let pollers: [DevicePoller<C>]
+    /// Shared by the drivers; holds the agent's vitals for its `agent` device.
+    public let runtime = DriverRuntime()
     private let logger: Logger
 
     /// Builds the drivers; throws only for a device that cannot be set up at all.
@@ -18,9 +21,9 @@ public final class Agent<C: Clock>: Service where C.Instant == Timestamp, C.Dura
         for device in configuration.devices {
             state.register(device.name, policy: device.policy)
         }
-        let store = StateStore(state: state, logger: logger)
+        let store = StateStore(state: state, logger: logger, started: clock.now)
         self.store = store
-        let runtime = DriverRuntime()
+        let runtime = self.runtime
         self.pollers = try configuration.devices.map { device in
             let driver: any DeviceDriver
             do {

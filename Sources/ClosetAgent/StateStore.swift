@@ -14,11 +14,18 @@ public actor StateStore {
     public private(set) var lastActivity: Timestamp?
     /// Events ever applied; the recorder's cursor into `recentEvents`.
     public private(set) var eventCount = 0
+    /// When the agent started, and the devices not yet polled once (answered or failed):
+    /// the first complete snapshot is logged with the time it took.
+    private let started: Timestamp?
+    private var unpolled: Set<String>
+    public private(set) var firstCompleteSnapshot: Timestamp?
 
-    public init(state: SiteState, logger: Logger, eventCapacity: Int = 500) {
+    public init(state: SiteState, logger: Logger, eventCapacity: Int = 500, started: Timestamp? = nil) {
         self.state = state
         self.logger = logger
         self.eventCapacity = eventCapacity
+        self.started = started
+        self.unpolled = Set(state.devices.map(\.name))
     }
 
     /// Applies one poll's outcome; returns the events it caused.
@@ -26,6 +33,12 @@ public actor StateStore {
     public func apply(_ outcome: PollOutcome, device: String, at time: Timestamp) -> [Event] {
         let events = state.apply(outcome, device: device, at: time)
         lastActivity = time
+        if unpolled.remove(device) != nil, unpolled.isEmpty {
+            firstCompleteSnapshot = time
+            let failed = state.devices.filter { $0.lastSuccess == nil }.count
+            let after = started.map { " \(($0.duration(to: time).seconds * 1000).rounded() / 1000) s after start" } ?? ""
+            logger.notice("first complete snapshot\(after): \(state.devices.count) devices, \(failed) not answering")
+        }
         for event in events {
             let level: Logger.Level = switch event.level {
             case .crit: .error

@@ -1,5 +1,6 @@
 import ClosetConfig
 import ClosetModel
+import ClosetSensors
 import ClosetUplink
 import Logging
 import ServiceLifecycle
@@ -7,7 +8,7 @@ import ServiceLifecycle
 /// Builds the outbox and the services that fill and drain it.
 public enum UplinkAssembly {
     public static func services<C: Clock>(
-        _ config: UplinkConfiguration, site: String, store: StateStore, clock: C, logger: Logger
+        _ config: UplinkConfiguration, site: String, store: StateStore, vitals: AgentVitals, clock: C, logger: Logger
     ) throws -> [ServiceGroupConfiguration.ServiceConfiguration] where C.Instant == Timestamp, C.Duration == Duration {
         guard let endpoint = HTTPEndpoint(config.url) else { throw AgentError("uplink.url: not a URL: \(config.url)") }
         let outbox: Outbox
@@ -20,6 +21,10 @@ public enum UplinkAssembly {
         let stats = try outbox.stats()
         logger.info(
             "outbox \(config.outboxPath): \(stats.records) records waiting, boot \(stats.boot), next sequence \(stats.nextSeq)")
+        vitals.outbox = AgentVitals.Outbox(path: config.outboxPath, starts: stats.boot) {
+            guard let now = try? await queue.run({ try $0.stats() }) else { return nil }
+            return (now.records, now.bytes)
+        }
         let client: HTTPClient
         do {
             client = try HTTPClient(caFile: config.caFile, timeout: config.timeout)

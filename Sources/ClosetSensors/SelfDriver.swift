@@ -4,20 +4,23 @@ import Glibc
 import ClosetConfig
 import ClosetModel
 
-/// The agent watching itself, so the store sees a sick board: uptime, memory, CPU, threads,
-/// free space where the agent writes, and whether the clock is synchronised.
+/// The agent watching itself, so the store sees a sick board: uptime, restarts, memory, CPU,
+/// threads, the outbox's size, free space where the agent writes, and whether the clock is
+/// synchronised. (The board's temperature is the `hwmon` sensor's.)
 public struct SelfDriver: DeviceDriver {
     public struct Configuration: DriverConfiguration, Hashable {
         /// `/proc` (a fixture folder in tests).
         public var procRoot: String
-        /// The filesystem whose free space matters (the outbox's, later).
+        /// The filesystem whose free space matters when there is no outbox.
         public var diskPath: String
         public var started: Timestamp
         /// `/run` (a fixture folder in tests).
         public var runRoot = "/run"
 
         public var summary: [(key: String, value: String)] { [("disk", diskPath)] }
-        public func makeDriver(_ runtime: DriverRuntime) throws -> any DeviceDriver { SelfDriver(configuration: self) }
+        public func makeDriver(_ runtime: DriverRuntime) throws -> any DeviceDriver {
+            SelfDriver(configuration: self, vitals: runtime.vitals)
+        }
     }
 
     /// Registered under the `agent` kind; the loader adds the device itself.
@@ -28,10 +31,12 @@ public struct SelfDriver: DeviceDriver {
     }
 
     public let configuration: Configuration
+    private let vitals: AgentVitals
     private let proc: SysfsTransport
 
-    public init(configuration: Configuration) {
+    public init(configuration: Configuration, vitals: AgentVitals = AgentVitals()) {
         self.configuration = configuration
+        self.vitals = vitals
         self.proc = SysfsTransport(root: configuration.procRoot)
     }
 
@@ -45,8 +50,16 @@ public struct SelfDriver: DeviceDriver {
         if let stat = proc.text("self/stat"), let ticks = SelfParsing.cpuTicks(stat) {
             readings.append(Reading("agent.cpu", .number(Double(ticks) / Double(sysconf(Int32(_SC_CLK_TCK)))), unit: .second, time: time))
         }
+        let outbox = vitals.outbox
+        if let outbox {
+            readings.append(Reading("agent.restarts", .number(Double(max(outbox.starts, 1) - 1)), unit: .count, time: time))
+            if let size = await outbox.size() {
+                readings.append(Reading("outbox.records", .number(Double(size.records)), unit: .count, time: time))
+                readings.append(Reading("outbox.bytes", .number(Double(size.bytes)), unit: .byte, time: time))
+            }
+        }
         var fs = statvfs()
-        if statvfs(configuration.diskPath, &fs) == 0 {
+        if statvfs(outbox.map { Self.folder(of: $0.path) } ?? configuration.diskPath, &fs) == 0 {
             let free = Double(fs.f_bavail) * Double(fs.f_frsize)
             let total = Double(fs.f_blocks) * Double(fs.f_frsize)
             readings.append(Reading("disk.free", .number(free), unit: .byte, time: time))
@@ -59,6 +72,14 @@ public struct SelfDriver: DeviceDriver {
             : access(configuration.runRoot + "/systemd/timesync", F_OK) == 0 ? "no" : "unknown"
         readings.append(Reading("clock.synced", .text(synced), time: time))
         return readings
+    }
+}
+
+extension SelfDriver {
+    /// The folder holding `path` (a file that may not exist yet).
+    static func folder(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 }
 

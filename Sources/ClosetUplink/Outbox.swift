@@ -41,12 +41,14 @@ public final class Outbox: @unchecked Sendable {
         self.maxBytes = maxBytes
         self.sinkCount = max(1, sinks)
         // Small pages: every transaction rewrites whole pages, and an SD card counts bytes.
-        // (Takes effect when the file is created.)
+        // (Takes effect when the file is created.) The page cache stays at 256 kB instead of
+        // SQLite's 2 MB: the agent appends at the end and reads from the front.
         try db.execute(
             """
             PRAGMA page_size = 1024;
             PRAGMA journal_mode = WAL;
             PRAGMA synchronous = FULL;
+            PRAGMA cache_size = -256;
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS status (key TEXT PRIMARY KEY, value TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS records (

@@ -14,6 +14,7 @@ import Glibc
 @main
 enum ClosetAgentMain {
     static func main() async {
+        MemoryTuning.limitMallocArenas()  // before any other thread allocates
         let arguments = Array(CommandLine.arguments.dropFirst())
         do {
             let command = try AgentCommandLine.parse(arguments)
@@ -125,9 +126,10 @@ enum ClosetAgentMain {
                     .init(service: agent, successTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: console, successTerminationBehavior: .ignore),
                     .init(service: supervision, successTerminationBehavior: .ignore),
+                    .init(service: StartupPageRelease(store: agent.store, clock: WallClock(), logger: logger), successTerminationBehavior: .ignore),
                 ]
                 if let uplink = configuration.uplink {
-                    services += try UplinkAssembly.services(uplink, site: configuration.site, store: agent.store, clock: WallClock(), logger: logger)
+                    services += try UplinkAssembly.services(uplink, site: configuration.site, store: agent.store, vitals: agent.runtime.vitals, clock: WallClock(), logger: logger)
                 }
                 let group = ServiceGroup(
                     configuration: .init(

@@ -1,6 +1,7 @@
 import ClosetAgent
 import ClosetConfig
 import ClosetModel
+import ClosetSensors
 import ClosetStore
 import ClosetTesting
 import ClosetUplink
@@ -26,7 +27,7 @@ import Testing
         config.commitInterval = .zero
         config.maxBackoff = .milliseconds(200)
         config.fullEvery = .seconds(1)
-        let services = try UplinkAssembly.services(config, site: "so-tttt-hanoi", store: store, clock: WallClock(), logger: logger)
+        let services = try UplinkAssembly.services(config, site: "so-tttt-hanoi", store: store, vitals: AgentVitals(), clock: WallClock(), logger: logger)
         let running = services.map { s in Task { try await s.service.run() } }
         // The closet keeps changing: probe temperatures walk up and down (the probes only:
         // cheap enough for a loaded CI machine).
@@ -89,7 +90,7 @@ import Testing
         config.recordInterval = .milliseconds(50)
         config.commitInterval = .zero
         config.influxURL = "http://127.0.0.1:\(influxPort)/write?db=closet"
-        let services = try UplinkAssembly.services(config, site: store.site, store: state, clock: WallClock(), logger: logger)
+        let services = try UplinkAssembly.services(config, site: store.site, store: state, vitals: AgentVitals(), clock: WallClock(), logger: logger)
         let running = services.map { s in Task { try await s.service.run() } }
         for i in 0..<10 {
             let t = WallClock().now

@@ -1,6 +1,7 @@
 import ClosetAgent
 import ClosetConfig
 import ClosetModel
+import ClosetSensors
 import ClosetTesting
 import ClosetUplink
 import ClosetWire
@@ -79,7 +80,7 @@ import Testing
         config.recordInterval = .milliseconds(50)
         config.commitInterval = .zero
         config.maxBackoff = .seconds(1)
-        let services = try UplinkAssembly.services(config, site: "s", store: store, clock: WallClock(), logger: logger)
+        let services = try UplinkAssembly.services(config, site: "s", store: store, vitals: AgentVitals(), clock: WallClock(), logger: logger)
         let running = services.map { s in Task { try await s.service.run() } }
         #expect(await waitUntil(timeout: .seconds(60)) { f.requests >= 1 }, "the uplink never tried")
         let first = f.requests
