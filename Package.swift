@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "ClosetUplink",
             dependencies: [
-                "ClosetModel", "ClosetConfig", "ClosetWire", "ClosetSQLite", "CCrypto",
+                "ClosetModel", "ClosetConfig", "ClosetWire", "ClosetSQLite", "ClosetSocket", "CCrypto",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -71,12 +71,14 @@ let package = Package(
         .target(name: "ClosetSerial", dependencies: ["ClosetModel"]),
         .target(name: "ClosetConsole", dependencies: ["ClosetModel"]),
         .target(name: "ClosetUSBHID", dependencies: ["ClosetModel"]),
+        .target(name: "ClosetSocket", dependencies: ["ClosetModel"]),
+        .target(name: "ClosetNUT", dependencies: ["ClosetModel", "ClosetConfig", "ClosetSocket"]),
         .target(name: "ClosetModbus", dependencies: ["ClosetModel", "ClosetConfig", "CModbus"]),
         .target(name: "ClosetMegatec", dependencies: ["ClosetModel", "ClosetConfig", "ClosetSerial"]),
         .target(
             name: "ClosetAgent",
             dependencies: [
-                "ClosetModel", "ClosetConfig", "ClosetSensors", "ClosetModbus", "ClosetMegatec", "ClosetSNMP", "ClosetConsole", "ClosetSerial", "ClosetBackup", "ClosetUplink", "ClosetWire", "CLinux",
+                "ClosetModel", "ClosetConfig", "ClosetSensors", "ClosetModbus", "ClosetMegatec", "ClosetSNMP", "ClosetConsole", "ClosetSerial", "ClosetBackup", "ClosetUplink", "ClosetWire", "ClosetNUT", "CLinux",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -115,6 +117,7 @@ let package = Package(
         .testTarget(name: "ClosetModelTests", dependencies: ["ClosetModel", "ClosetTesting"]),
         .testTarget(name: "ClosetConfigTests", dependencies: ["ClosetConfig", "ClosetModel", "ClosetSensors", "ClosetTesting"]),
         .testTarget(name: "ClosetUSBHIDTests", dependencies: ["ClosetUSBHID", "ClosetModel", "ClosetTesting"]),
+        .testTarget(name: "ClosetNUTTests", dependencies: ["ClosetNUT", "ClosetModel", "ClosetConfig", "ClosetTesting"]),
         .testTarget(name: "ClosetConsoleTests", dependencies: ["ClosetConsole", "ClosetModel", "ClosetTesting"], exclude: ["golden"]),
         .testTarget(name: "ClosetSNMPTests", dependencies: ["ClosetSNMP", "ClosetAgent", "ClosetModel", "ClosetConfig", "ClosetTesting"]),
         .testTarget(name: "ClosetModbusTests", dependencies: ["ClosetModbus", "ClosetModel", "ClosetConfig", "ClosetTesting"]),
@@ -134,7 +137,7 @@ let package = Package(
         .testTarget(
             name: "ClosetAgentTests",
             dependencies: [
-                "ClosetAgent", "ClosetModel", "ClosetConfig", "ClosetSensors", "ClosetModbus", "ClosetTesting", "closet-agent",
+                "ClosetAgent", "ClosetModel", "ClosetConfig", "ClosetSensors", "ClosetModbus", "ClosetNUT", "ClosetTesting", "closet-agent",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -2,13 +2,14 @@ import ClosetBackup
 import ClosetConfig
 import ClosetMegatec
 import ClosetModbus
+import ClosetNUT
 import ClosetSNMP
 import ClosetSensors
 
 /// Every driver the agent is built with, for the config loader.
 public enum DriverRegistry {
     public static let builtIn: [DriverFactory] = SensorDrivers.factories + [
-        ModbusDriver.factory, MegatecDriver.factory, SNMPSwitchDriver.factory, SNMPMappedDriver.factory, BackupDriver.factory,
+        ModbusDriver.factory, MegatecDriver.factory, SNMPSwitchDriver.factory, SNMPMappedDriver.factory, BackupDriver.factory, NUTDriver.factory,
         SelfDriver.factory(started: WallClock().now),
     ]
 }

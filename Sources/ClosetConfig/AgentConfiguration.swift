@@ -19,6 +19,8 @@ public struct AgentConfiguration: Sendable {
     public var watchdogDevice: String?
     /// Where records go; nil: the agent keeps its state local.
     public var uplink: UplinkConfiguration?
+    /// The NUT-compatible server for the closet's servers; nil: off.
+    public var nutServer: NUTServerConfiguration?
 
     public init(
         site: String, board: BoardProfile? = nil, sysfsRoot: String = "/sys", logLevel: String = "info",
@@ -189,4 +191,32 @@ public struct UplinkConfiguration: Sendable {
         self.deadbands = []
         self.line = 0
     }
+}
+
+/// `[nut_server]`: upsd's protocol for the closet's servers (`upsmon`, `upsc`, WinNUT).
+public struct NUTServerConfiguration: Sendable, Hashable {
+    public struct User: Sendable, Hashable {
+        public var name: String
+        public var password: String
+        /// `upsmon = "primary"` may set FSD itself; "secondary" only follows.
+        public var primary: Bool
+
+        public init(name: String, password: String, primary: Bool) {
+            self.name = name
+            self.password = password
+            self.primary = primary
+        }
+    }
+
+    public var listen: [String] = ["127.0.0.1"]
+    public var port = 3493
+    public var maxClients = 32
+    /// On battery and the charge at or below this (percent): FSD.
+    public var fsdCharge: Double? = 20
+    /// On battery and the runtime at or below this: FSD.
+    public var fsdRuntime: Duration? = .seconds(180)
+    public var users: [User] = []
+    public var line = 0
+
+    public init() {}
 }

@@ -128,11 +128,13 @@ public struct ConfigLoader: Sendable {
             consoles.append(ConsoleConfiguration(device: device, speed: speed, language: language, line: c.line))
         }
         let uplink = r.table("uplink").flatMap { readUplink($0, directory: directory) }
+        let nutServer = r.table("nut_server").map(readNUTServer)
         r.finish()
         var config = AgentConfiguration(site: site, board: board, sysfsRoot: sysfsRoot, logLevel: logLevel, devices: devices)
         config.consoles = consoles
         config.consoleSocket = consoleSocket
         config.uplink = uplink
+        config.nutServer = nutServer
         if useWatchdog {
             config.watchdogDevice = watchdogOverride ?? board?.watchdogDevice
             if config.watchdogDevice == nil {
@@ -181,6 +183,34 @@ public struct ConfigLoader: Sendable {
             config.influxURL = influx
         }
         guard url != nil, key != nil else { return nil }
+        return config
+    }
+
+    private func readNUTServer(_ n: ConfigReader) -> NUTServerConfiguration {
+        defer { n.finish() }
+        var config = NUTServerConfiguration()
+        config.line = n.line
+        if let listen = n.strings("listen") {
+            if listen.isEmpty { n.report("listen", "needs at least one address, such as \"127.0.0.1\"") }
+            config.listen = listen
+        }
+        config.port = n.integer("port", in: 1...65535).map(Int.init) ?? config.port
+        config.maxClients = n.integer("max_clients", in: 1...1000).map(Int.init) ?? config.maxClients
+        // 0 turns a floor off (a UPS at 0 % or 0 s has already dropped the load).
+        if let v = n.number("fsd_charge", in: 0...100) { config.fsdCharge = v > 0 ? v : nil }
+        if let v = n.duration("fsd_runtime", in: .zero...(.seconds(86_400))) { config.fsdRuntime = v > .zero ? v : nil }
+        var seen: [String: Int] = [:]
+        for u in n.tables("user") {
+            defer { u.finish() }
+            guard let name = u.requiredString("name"), let password = u.secret("password") ?? { u.reportTable("missing 'password'"); return nil }() else { continue }
+            if !name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x22 }) { u.report("name", "no spaces or quotes in a NUT user name") }
+            // upsmon sends the password unquoted: a space would split it.
+            if !password.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x22 }) { u.report("password", "no spaces or quotes: upsmon cannot send them") }
+            let role = u.choice("upsmon", ["primary", "secondary", "master", "slave"]) ?? "secondary"
+            if let first = seen[name] { u.report("name", "user \"\(name)\" is already defined on line \(first)") }
+            seen[name] = u.line
+            config.users.append(.init(name: name, password: password, primary: role == "primary" || role == "master"))
+        }
         return config
     }
 

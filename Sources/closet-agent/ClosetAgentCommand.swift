@@ -128,6 +128,9 @@ enum ClosetAgentMain {
                     .init(service: supervision, successTerminationBehavior: .ignore),
                     .init(service: StartupPageRelease(store: agent.store, clock: WallClock(), logger: logger), successTerminationBehavior: .ignore),
                 ]
+                if let nut = configuration.nutServer {
+                    services.append(.init(service: try NUTServerService(nut, store: agent.store, clock: WallClock(), logger: logger), successTerminationBehavior: .ignore))
+                }
                 if let uplink = configuration.uplink {
                     services += try UplinkAssembly.services(uplink, site: configuration.site, store: agent.store, vitals: agent.runtime.vitals, clock: WallClock(), logger: logger)
                 }

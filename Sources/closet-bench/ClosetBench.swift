@@ -150,6 +150,10 @@ enum ClosetBench {
                       bandwidth: Int(value("bandwidth", "0"))!, work: value("work", "/tmp"))
         case "record-sizes":
             recordSizes()
+        case "nut-getvar":
+            try NUTLoad.run(
+                port: Int(value("port", "3493"))!, ups: value("ups", "ups"), variable: value("var", "battery.charge"),
+                clients: Int(value("clients", "100"))!, requests: Int(value("requests", "100"))!)
         case "verify":
             // The backup verifier on FILE against FILE.sha256, as the agent runs it.
             guard args.count >= 2 else { print("usage: closet-bench verify FILE [--rate BYTES_PER_S]"); exit(64) }
