@@ -35,6 +35,10 @@ let package = Package(
             providers: [.apt(["libmodbus-dev"])]
         ),
         .systemLibrary(
+            name: "CUSB", pkgConfig: "libusb-1.0",
+            providers: [.apt(["libusb-1.0-0-dev"])]
+        ),
+        .systemLibrary(
             name: "CNetSNMP", pkgConfig: "netsnmp",
             providers: [.apt(["libsnmp-dev"])]
         ),
@@ -70,7 +74,7 @@ let package = Package(
         ),
         .target(name: "ClosetSerial", dependencies: ["ClosetModel"]),
         .target(name: "ClosetConsole", dependencies: ["ClosetModel"]),
-        .target(name: "ClosetUSBHID", dependencies: ["ClosetModel"]),
+        .target(name: "ClosetUSBHID", dependencies: ["ClosetModel", "ClosetConfig", "CUSB"]),
         .target(name: "ClosetSocket", dependencies: ["ClosetModel"]),
         .target(name: "ClosetNUT", dependencies: ["ClosetModel", "ClosetConfig", "ClosetSocket"]),
         .target(name: "ClosetModbus", dependencies: ["ClosetModel", "ClosetConfig", "CModbus"]),
@@ -78,16 +82,16 @@ let package = Package(
         .target(
             name: "ClosetAgent",
             dependencies: [
-                "ClosetModel", "ClosetConfig", "ClosetSensors", "ClosetModbus", "ClosetMegatec", "ClosetSNMP", "ClosetConsole", "ClosetSerial", "ClosetBackup", "ClosetUplink", "ClosetWire", "ClosetNUT", "CLinux",
+                "ClosetModel", "ClosetConfig", "ClosetSensors", "ClosetModbus", "ClosetMegatec", "ClosetSNMP", "ClosetConsole", "ClosetSerial", "ClosetBackup", "ClosetUplink", "ClosetWire", "ClosetNUT", "ClosetUSBHID", "CLinux",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .target(name: "ClosetTesting", dependencies: ["ClosetModel"]),
+        .target(name: "ClosetTesting", dependencies: ["ClosetModel", "ClosetUSBHID"]),
         .executableTarget(
             name: "closet-agent",
             dependencies: [
-                "ClosetAgent", "ClosetConfig", "ClosetModel", "ClosetModbus", "ClosetSNMP",
+                "ClosetAgent", "ClosetConfig", "ClosetModel", "ClosetModbus", "ClosetSNMP", "ClosetUSBHID",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -113,7 +117,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-.executableTarget(name: "closet-bench", dependencies: ["ClosetBackup", "ClosetWire", "ClosetTesting", "ClosetUplink", "ClosetSQLite", "ClosetModbus", "ClosetSNMP", "ClosetConsole", "ClosetConfig", "ClosetModel"]),
+.executableTarget(name: "closet-bench", dependencies: ["ClosetUSBHID", "ClosetBackup", "ClosetWire", "ClosetTesting", "ClosetUplink", "ClosetSQLite", "ClosetModbus", "ClosetSNMP", "ClosetConsole", "ClosetConfig", "ClosetModel"]),
         .testTarget(name: "ClosetModelTests", dependencies: ["ClosetModel", "ClosetTesting"]),
         .testTarget(name: "ClosetConfigTests", dependencies: ["ClosetConfig", "ClosetModel", "ClosetSensors", "ClosetTesting"]),
         .testTarget(name: "ClosetUSBHIDTests", dependencies: ["ClosetUSBHID", "ClosetModel", "ClosetTesting"]),

@@ -1,5 +1,6 @@
 import ClosetConfig
 import ClosetModel
+import ClosetUSBHID
 
 #if canImport(Glibc)
 import Glibc
@@ -9,11 +10,6 @@ import Glibc
 /// look like UPSes, serial adapters, 1-Wire probes, hwmon sensors, network interfaces, the
 /// default gateway) and writes a starter config that `check-config` accepts.
 public enum Discovery {
-    /// USB vendor ids of UPS makers (the USB HID Power Device class).
-    static let upsVendors: [String: String] = [
-        "051d": "APC", "0764": "CyberPower", "0463": "Eaton/MGE", "09ae": "Tripp Lite", "0d9f": "Powercom", "06da": "Liebert/Phoenixtec",
-    ]
-
     public struct Roots: Sendable {
         public var sys = "/sys"
         public var dev = "/dev"
@@ -48,14 +44,20 @@ public enum Discovery {
             out += "\n## The board's network interfaces\n[[link]]\nname = \"board-nics\"\ndriver = \"netif\"\n"
             out += "interfaces = [\(nics.map { "\"\($0)\"" }.joined(separator: ", "))]\n"
         }
-        // USB UPSes (the USB HID driver is on its way; until then, the serial or SNMP side).
-        for dev in (listDirectory(roots.sys + "/bus/usb/devices") ?? []).sorted() {
+        // USB UPSes: the HID Power Device driver, pinned to the socket when there are several.
+        var upsCount = 0
+        let usb = (listDirectory(roots.sys + "/bus/usb/devices") ?? []).sorted()
+        for dev in usb {
             guard let vendor = (try? readTextFile(roots.sys + "/bus/usb/devices/\(dev)/idVendor"))?.trimmingSpaces.lowercased(),
-                let maker = upsVendors[vendor]
+                let id = UInt16(vendor, radix: 16), let maker = UPSVendors.known[id]
             else { continue }
             let product = (try? readTextFile(roots.sys + "/bus/usb/devices/\(dev)/product"))?.trimmingSpaces ?? "?"
-            out += "\n## USB device \(dev): \(maker) \"\(product)\" (vendor \(vendor)): looks like a UPS; the USB HID\n"
-            out += "## driver is not in this build, read it over its serial port, Modbus or SNMP card for now.\n"
+            let productID = (try? readTextFile(roots.sys + "/bus/usb/devices/\(dev)/idProduct"))?.trimmingSpaces.lowercased() ?? ""
+            upsCount += 1
+            out += "\n## USB device \(dev): \(maker) \"\(product)\" (\(vendor):\(productID)): a USB HID UPS\n"
+            out += "[[ups]]\nname = \"\(upsCount == 1 ? "ups" : "ups\(upsCount)")\"\ndriver = \"usbhid\"\nvendor = \"\(vendor)\"\n"
+            if UInt16(productID, radix: 16) != nil { out += "product = \"\(productID)\"\n" }
+            out += "bus_path = \"\(dev)\"   # the USB socket; move the cable and change this (or use serial = ...)\n"
         }
         // Serial adapters: RS-485 for Modbus probes and UPSes, or a Megatec UPS cable.
         for adapter in (listDirectory(roots.dev + "/serial/by-id") ?? []).sorted() {

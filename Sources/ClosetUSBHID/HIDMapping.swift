@@ -20,8 +20,12 @@ public enum HIDMapping {
         .init(path: "UPS.Input.Voltage", variable: .inputVoltage, unit: .volt),
         .init(path: "UPS.Input.Frequency", variable: .inputFrequency, unit: .hertz),
         .init(path: "UPS.Output.Voltage", variable: .outputVoltage, unit: .volt),
+        // MGE/Eaton family (and Santak): the output under the power converter.
+        .init(path: "UPS.PowerConverter.Output.Voltage", variable: .outputVoltage, unit: .volt),
         .init(path: "UPS.PowerConverter.PercentLoad", variable: .upsLoad, unit: .percent),
         .init(path: "UPS.Output.PercentLoad", variable: .upsLoad, unit: .percent),
+        // MGE/Eaton family (and Santak): the load in the power summary.
+        .init(path: "UPS.PowerSummary.PercentLoad", variable: .upsLoad, unit: .percent),
     ]
 
     /// PresentStatus bit names to flags; ACPresent sets OL when 1 and OB when 0.
@@ -46,9 +50,10 @@ public enum HIDMapping {
 
     /// The readings for the reports read from a device (report id -> bytes, id first).
     public static func readings(fields: [HIDField], reports: [UInt8: [UInt8]], at time: Timestamp) -> [Reading] {
+        let byPath = Dictionary(grouping: fields, by: \.path)
         func value(_ path: String) -> (Int64, HIDField)? {
             for kind in [HIDField.Kind.feature, .input] {
-                for f in fields where f.kind == kind && f.path == path {
+                for f in byPath[path] ?? [] where f.kind == kind {
                     if let bytes = reports[f.reportID], let v = f.value(in: bytes) { return (v, f) }
                 }
             }

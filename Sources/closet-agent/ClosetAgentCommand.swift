@@ -2,6 +2,7 @@ import ClosetAgent
 import ClosetConfig
 import ClosetModbus
 import ClosetSNMP
+import ClosetUSBHID
 import ClosetWire
 import ClosetModel
 import Logging
@@ -58,6 +59,9 @@ enum ClosetAgentMain {
             do {
                 print(try await probe(command), terminator: "")
                 return 0
+            } catch let failure as ProbeFailure {
+                writeStandardError("probe: \(failure)\n")
+                return 1
             } catch {
                 writeStandardError("probe: \(error)\n")
                 return 64
@@ -148,7 +152,7 @@ enum ClosetAgentMain {
         }
     }
 
-    static func probe(_ command: ParsedCommand) async throws(UsageError) -> String {
+    static func probe(_ command: ParsedCommand) async throws -> String {
         let timeout = try Duration(parsing: command.value("timeout", default: "300ms"))
             .orThrow(UsageError(description: "--timeout: not a duration such as 300ms"))
         switch command.argument {
@@ -167,6 +171,12 @@ enum ClosetAgentMain {
             }
             let units = try parseUnits(command.value("unit", default: "1..10"))
             return await Probe.modbus(endpoint: endpoint, units: units, timeout: timeout)
+        case "usb":
+            do throws(USBError) {
+                return try Probe.usb(device: command.values["device"])
+            } catch {
+                throw ProbeFailure(description: "usb: \(error)")
+            }
         case "megatec":
             guard let device = command.values["device"] else { throw UsageError(description: "megatec: give --device PATH") }
             let baud = try Int(command.value("baud", default: "2400")).orThrow(UsageError(description: "--baud: not a number"))
@@ -203,7 +213,7 @@ enum ClosetAgentMain {
             }
             return Discovery.starterConfig(roots)
         default:
-            throw UsageError(description: "say what to probe: nothing (the whole board), 'probe modbus', 'probe megatec' or 'probe snmp --host HOST'")
+            throw UsageError(description: "say what to probe: nothing (the whole board), 'probe modbus', 'probe megatec', 'probe usb' or 'probe snmp --host HOST'")
         }
     }
 

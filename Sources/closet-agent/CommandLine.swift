@@ -91,13 +91,13 @@ enum AgentCommandLine {
             options: [configOption, boardsOption], argument: ("FILE", "The file to check (default: --config).")),
         CommandSpec(
             name: "probe",
-            abstract: "Look at the board (no KIND: prints a starter config) or a device: 'probe modbus', 'probe megatec', 'probe snmp --host HOST'.",
+            abstract: "Look at the board (no KIND: prints a starter config) or a device: 'probe modbus', 'probe megatec', 'probe usb', 'probe snmp --host HOST'.",
             options: [
                 .init(name: "sysfs-root", value: "DIR", help: "Where sysfs is, for discovery.", defaultValue: "/sys"),
                 .init(name: "dev-root", value: "DIR", help: "Where /dev is, for discovery.", defaultValue: "/dev"),
                 .init(name: "proc-root", value: "DIR", help: "Where /proc is, for discovery.", defaultValue: "/proc"),
                 boardsOption,
-                .init(name: "device", value: "PATH", help: "Serial device (Modbus RTU or Megatec)."),
+                .init(name: "device", value: "PATH", help: "Serial device (Modbus RTU or Megatec); for usb: VID:PID or bus path of the UPS to dump."),
                 .init(name: "host", value: "HOST", help: "Modbus TCP host (instead of --device)."),
                 .init(name: "port", value: "N", help: "Modbus TCP port.", defaultValue: "502"),
                 .init(name: "baud", value: "N", help: "Serial speed.", defaultValue: "9600 (modbus), 2400 (megatec)"),
@@ -108,7 +108,7 @@ enum AgentCommandLine {
                 .init(name: "v3-user", value: "U", help: "SNMP v3 user (then --auth-password, --priv-password)."),
                 .init(name: "auth-password", value: "P", help: "SNMP v3 authentication passphrase (SHA)."),
                 .init(name: "priv-password", value: "P", help: "SNMP v3 privacy passphrase (AES)."),
-            ], argument: ("KIND", "modbus, megatec, or snmp followed by the host (probe snmp 10.0.0.2).")),
+            ], argument: ("KIND", "modbus, megatec, usb, or snmp followed by the host (probe snmp 10.0.0.2).")),
         CommandSpec(
             name: "console", abstract: "Attach to the running agent's console (the same screens as the serial port).",
             options: [.init(name: "socket", value: "PATH", help: "The agent's console socket (agent.console_socket).", defaultValue: "/run/closet/console.sock")]),
@@ -191,4 +191,9 @@ enum AgentCommandLine {
         }
         return parsed
     }
+}
+
+/// A probe that ran and failed (no such device, no permission): exit 1, not a usage error.
+struct ProbeFailure: Error, CustomStringConvertible {
+    var description: String
 }

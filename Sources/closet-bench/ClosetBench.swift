@@ -9,6 +9,7 @@ import ClosetWire
 import ClosetModbus
 import ClosetSNMP
 import ClosetModel
+import ClosetUSBHID
 
 #if canImport(Glibc)
 import Glibc
@@ -150,6 +151,8 @@ enum ClosetBench {
                       bandwidth: Int(value("bandwidth", "0"))!, work: value("work", "/tmp"))
         case "record-sizes":
             recordSizes()
+        case "hid":
+            try hid(folder: value("fixtures", "../shared/fixtures/usb-hid"), rounds: Int(value("rounds", "2000"))!)
         case "nut-getvar":
             try NUTLoad.run(
                 port: Int(value("port", "3493"))!, ups: value("ups", "ups"), variable: value("var", "battery.charge"),
@@ -171,6 +174,27 @@ enum ClosetBench {
             print("usage: closet-bench modbus-tcp-rate --port P [--count N] | modbus-closet-poll (--port P | --device D) [--coalesce on|off]")
             exit(64)
         }
+    }
+
+    /// The HID driver's pure work on a real UPS: parsing its report descriptor, and one
+    /// poll (GET_REPORT of the mapped reports, decoding, mapping) over the replay transport.
+    static func hid(folder: String, rounds: Int) throws {
+        let hexText = try readTextFile(folder + "/apc_back-ups_bk650m2-ch_051d-0002.rdesc.hex")
+        let reports = try readTextFile(folder + "/apc_back-ups_bk650m2-ch_051d-0002.reports.txt")
+        let replay = ReplayHIDTransport(name: "APC Back-UPS BK650M2-CH", descriptorHex: hexText, reports: reports)
+        let descriptor = try replay.reportDescriptor()
+        var fields = 0
+        var start = ContinuousClock.now
+        for _ in 0..<rounds { fields = try HIDDescriptorParser.parse(descriptor).count }
+        let parse = start.duration(to: .now) / rounds
+        var reader = try HIDReader(descriptor: descriptor)
+        var readings = 0
+        start = .now
+        for _ in 0..<rounds { readings = try reader.poll(replay, at: Timestamp(nanosecondsSinceEpoch: 0), drain: .zero).count }
+        let poll = start.duration(to: .now) / rounds
+        print(
+            "APC Back-UPS descriptor (\(descriptor.count) bytes, \(fields) fields): parse \(format3(parse.seconds * 1e6)) µs; "
+                + "one poll (\(reader.wanted.count) GET_REPORTs, \(readings) readings) \(format3(poll.seconds * 1e6)) µs of CPU, mean of \(rounds) in a row")
     }
 
     /// A week of the reference closet at one record per 10 s: a full snapshot every 15 min,

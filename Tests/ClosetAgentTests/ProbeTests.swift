@@ -39,3 +39,22 @@ import Testing
         #expect(throws: UsageError.self) { try ClosetAgentMain.parseUnits("1..300") }
     }
 }
+
+@Suite(.enabled(if: FileManager.default.fileExists(atPath: repositoryRoot + "/../shared/fixtures/usb-hid/apc_back-ups_bk650m2-ch_051d-0002.rdesc.hex"), "needs ../shared/fixtures/usb-hid"))
+struct ProbeUSBTests {
+    @Test func aDumpHasTheDescriptorInHexTheUsagePathsAndTheReadings() throws {
+        let folder = repositoryRoot + "/../shared/fixtures/usb-hid/"
+        let replay = ReplayHIDTransport(
+            name: "051d:0002 at 1-1 American Power Conversion Back-UPS BK650M2-CH",
+            descriptorHex: try String(contentsOfFile: folder + "apc_back-ups_bk650m2-ch_051d-0002.rdesc.hex", encoding: .utf8),
+            reports: try String(contentsOfFile: folder + "apc_back-ups_bk650m2-ch_051d-0002.reports.txt", encoding: .utf8))
+        let text = try Probe.dump(replay)
+        #expect(text.hasPrefix("051d:0002 at 1-1 American Power Conversion Back-UPS BK650M2-CH\nreport descriptor, 743 bytes:\n05 84 09 04 a1 01 09 24 a1 00 85 01 09 fe 79 02\n"))
+        #expect(text.contains("Feature 0x0c 0+8 [0..255] -/0 UPS.PowerSummary.RemainingCapacity = 100\n"))
+        #expect(text.contains("  battery.runtime 3618 s\n"))
+        #expect(text.contains("  ups.status OL DISCHRG\n"))
+        // The hex part is what a technician saves: it parses back to the same bytes.
+        let hexLines = text.split(separator: "\n").dropFirst(2).prefix { $0.first?.isHexDigit == true && $0.count <= 47 }
+        #expect(hexLines.joined(separator: " ").split(separator: " ").count == 743)
+    }
+}
