@@ -6,6 +6,7 @@ import ClosetUSBHID
 /// driver's own code runs on top; the test can unplug it or send interrupt reports.
 public final class ReplayHIDTransport: HIDTransport, @unchecked Sendable {
     public let name: String
+    public var usbIDs: (vendor: UInt16, product: UInt16)
     let descriptor: [UInt8]
     /// What GET_REPORT answers, by report id.
     public var features: [UInt8: [UInt8]]
@@ -17,8 +18,9 @@ public final class ReplayHIDTransport: HIDTransport, @unchecked Sendable {
     /// `descriptorHex`: hex bytes separated by spaces or lines. `reports`: lines
     /// `REPORT get|err|buf <hex bytes> -> PATH ...`; the first get/err line of each id is
     /// what the device answered.
-    public init(name: String, descriptorHex: String, reports: String) {
+    public init(name: String, descriptorHex: String, reports: String, usbIDs: (vendor: UInt16, product: UInt16) = (0x051D, 0x0002)) {
         self.name = name
+        self.usbIDs = usbIDs
         descriptor = descriptorHex.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { UInt8($0, radix: 16) }
         var features: [UInt8: [UInt8]] = [:]
         for line in reports.split(separator: "\n") where line.hasPrefix("REPORT get ") || line.hasPrefix("REPORT err ") {

@@ -35,6 +35,31 @@ public enum HIDMapping {
         ("Boost", .boost), ("Buck", .trim),
     ]
 
+    /// A model whose firmware reports a value off by a fixed factor.
+    public struct Quirk: Sendable {
+        public var vendor: UInt16
+        public var product: UInt16
+        public var variable: VariableName
+        public var factor: Double
+        public var why: String
+    }
+
+    /// Known firmware errors, as data (from NUT's subdrivers' device tables).
+    public static let quirks: [Quirk] = [
+        Quirk(
+            vendor: 0x0764, product: 0x0501, variable: .batteryVoltage, factor: 2.0 / 3.0,
+            why: "CyberPower 0764:0501 reports battery voltage 1.5 times too high (NUT cps-hid)"),
+    ]
+
+    static func applyQuirks(_ reading: Reading, vendor: UInt16, product: UInt16) -> Reading {
+        guard case .number(let v) = reading.value,
+            let quirk = quirks.first(where: { $0.vendor == vendor && $0.product == product && $0.variable == reading.name })
+        else { return reading }
+        var fixed = reading
+        fixed.value = .number((v * quirk.factor * 100).rounded() / 100)
+        return fixed
+    }
+
     /// HID's volt is 10^7 of its base unit (HID 1.11, units): the value in volts is
     /// raw * 10^(exponent - 7). APC sends battery voltage with exponent 5 (1350 = 13.5 V).
     static let voltUnit: UInt32 = 0x00F0_D121

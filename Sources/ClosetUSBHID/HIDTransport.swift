@@ -18,6 +18,8 @@ public struct USBError: Error, Sendable, Hashable, CustomStringConvertible {
 public protocol HIDTransport: AnyObject {
     /// Who this is, for errors and the log (`051d:0002 APC Back-UPS BK650M2-CH at 1-1.2`).
     var name: String { get }
+    /// The device's USB vendor and product ids, for per-model quirks.
+    var usbIDs: (vendor: UInt16, product: UInt16) { get }
     func reportDescriptor() throws(USBError) -> [UInt8]
     /// The bytes the device returns for feature report `id` (id first when ids are used).
     func featureReport(_ id: UInt8, length: Int) throws(USBError) -> [UInt8]
@@ -80,6 +82,7 @@ public struct HIDReader {
         // Input reports fill in ids the features lack (HIDMapping prefers Feature fields).
         for (id, bytes) in inputs where reports[id] == nil { reports[id] = bytes }
         guard !reports.isEmpty else { throw USBError(.io, "\(transport.name): no report answered") }
-        return HIDMapping.readings(fields: fields, reports: reports, at: time)
+        let ids = transport.usbIDs
+        return HIDMapping.readings(fields: fields, reports: reports, at: time).map { HIDMapping.applyQuirks($0, vendor: ids.vendor, product: ids.product) }
     }
 }

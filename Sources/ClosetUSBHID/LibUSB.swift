@@ -191,6 +191,7 @@ public final class LibUSBTransport: HIDTransport {
     private let endpoint: UInt8?
     public let info: USBDeviceInfo
     public var name: String { info.label }
+    public var usbIDs: (vendor: UInt16, product: UInt16) { (info.vendor, info.product) }
     let timeout: UInt32 = 2000
 
     init(context: OpaquePointer?, handle: OpaquePointer, interface: Int, info: USBDeviceInfo, endpoint: UInt8?) {

@@ -99,6 +99,16 @@ struct USBHIDDriverTests {
         #expect(v["ups.status"] == .status([.onLine, .charging]))
     }
 
+    @Test func aModelWithAKnownFirmwareErrorIsCorrected() async throws {
+        let replay = try apcReplay()
+        // The same answers from a device with the ids of the CyberPower model whose battery
+        // voltage reads 1.5 times too high: 13.5 V reported, 9 V shown.
+        replay.usbIDs = (0x0764, 0x0501)
+        let v = values(try await USBHIDDriver(configuration: .init()) { () throws(USBError) in replay }.poll(at: Timestamp(secondsSinceEpoch: 0)))
+        #expect(v["battery.voltage"] == .number(9))
+        #expect(v["battery.charge"] == .number(100), "other values untouched")
+    }
+
     @Test func aMalformedDescriptorIsAClearErrorNotACrash() async throws {
         let replay = try apcReplay()
         let broken = ReplayHIDTransport(name: "051d:0002 broken", descriptorHex: "05 84 09 04 a1 01 09 24 a1 00 85", reports: "")
