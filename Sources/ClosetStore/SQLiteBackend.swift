@@ -20,6 +20,16 @@ public struct SiteSummary: Sendable, Hashable {
     public var problem: String?
 }
 
+/// An event as stored: from an agent, or the store's own (silence and return).
+public struct StoredEvent: Sendable, Hashable {
+    public var time: Int64
+    public var device: String?
+    public var kind: String
+    public var variable: String
+    public var level: Int
+    public var reason: String
+}
+
 public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
@@ -303,12 +313,12 @@ public final class SQLiteBackend: @unchecked Sendable {
         }
     }
 
-    public func events(site: String, limit: Int = 100) async throws -> [(time: Int64, device: String?, kind: String, variable: String, level: Int, reason: String)] {
+    public func events(site: String, limit: Int = 100) async throws -> [StoredEvent] {
         try await run { db in
             try db.prepare(
                 "SELECT e.time, e.device, e.kind, e.variable, e.level, e.reason FROM events e JOIN sites s ON s.id = e.site_id WHERE s.name = ? ORDER BY e.time DESC, e.id DESC LIMIT ?"
             ).rows([.text(site), .integer(Int64(limit))]) {
-                (time: $0.int(0), device: $0.isNull(1) ? nil : $0.text(1), kind: $0.text(2), variable: $0.text(3), level: Int($0.int(4)), reason: $0.text(5))
+                StoredEvent(time: $0.int(0), device: $0.isNull(1) ? nil : $0.text(1), kind: $0.text(2), variable: $0.text(3), level: Int($0.int(4)), reason: $0.text(5))
             }
         }
     }

@@ -38,7 +38,86 @@ public struct StoreServer: Sendable {
             let sites = try await self.backend.overview()
             return Self.html(Dashboard.overview(sites, now: self.now()))
         }
+        router.get("/sites/:name") { request, context -> Response in
+            try await self.sitePage(request, name: context.parameters.require("name"))
+        }
+        router.get("/v1/sites") { _, _ -> Response in
+            Self.json(API.sites(try await self.backend.overview(), now: self.now()))
+        }
+        router.get("/v1/sites/:name") { _, context -> Response in
+            let name = try context.parameters.require("name")
+            guard let view = try await self.backend.siteView(name: name) else { return Self.notFound(name) }
+            return Self.json(API.site(view))
+        }
+        router.get("/v1/sites/:name/events") { request, context -> Response in
+            let name = try context.parameters.require("name")
+            guard try await self.backend.site(named: name) != nil else { return Self.notFound(name) }
+            let limit = min(max(Int(request.uri.queryParameters.get("limit") ?? "100") ?? 100, 1), 10_000)
+            return Self.json(API.events(try await self.backend.events(site: name, limit: limit)))
+        }
+        router.get("/v1/sites/:name/history") { request, context -> Response in
+            let name = try context.parameters.require("name")
+            let q = request.uri.queryParameters
+            guard let device = q.get("device"), let variable = q.get("variable") else {
+                return Self.json("{\"error\": \"give device and variable\"}\n", status: .badRequest)
+            }
+            guard try await self.backend.site(named: name) != nil else { return Self.notFound(name) }
+            let now = self.now()
+            let (from, to) = Self.range(q.get("range"), from: q.get("from"), to: q.get("to"), now: now)
+            let buckets = min(max(Int(q.get("buckets") ?? "200") ?? 200, 1), 5000)
+            let points = try await self.backend.history(site: name, device: device, variable: variable, from: from, to: to, buckets: buckets)
+            return Self.json(API.history(points, site: name, device: device, variable: variable, from: from, to: to))
+        }
+        router.get("/metrics") { _, _ -> Response in
+            var views: [SiteView] = []
+            for site in try await self.backend.overview() {
+                if let v = try await self.backend.siteView(name: site.name) { views.append(v) }
+            }
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: API.metrics(views, now: self.now()))))
+        }
         return router
+    }
+
+    /// `range=24h|7d|30d`, or `from`/`to` in seconds since the epoch; default the last 24 h.
+    static func range(_ range: String?, from: String?, to: String?, now: Int64) -> (Int64, Int64) {
+        if let from = from.flatMap({ Int64($0) }) { return (from, to.flatMap { Int64($0) } ?? now) }
+        let seconds = Dashboard.ranges.first { $0.label == range }?.seconds ?? 86_400
+        return (now - seconds, now)
+    }
+
+    func sitePage(_ request: Request, name: String) async throws -> Response {
+        guard let view = try await backend.siteView(name: name) else { return Self.notFound(name) }
+        let now = self.now()
+        let range = Dashboard.ranges.first { $0.label == request.uri.queryParameters.get("range") }?.label ?? "24h"
+        let (from, to) = Self.range(range, from: nil, to: nil, now: now)
+        var charts = Dashboard.SiteCharts()
+        for d in view.devices {
+            for r in d.readings where r.variable.hasSuffix("temperature") && !r.variable.hasPrefix("port.") {
+                let points = try await backend.history(site: name, device: d.name, variable: r.variable, from: from, to: to, buckets: 96)
+                charts.temperature.append(.init(label: "\(d.name) \(r.variable)", points: points))
+            }
+            if d.kind == "ups" {
+                for variable in ["battery.charge", "ups.load"] {
+                    let points = try await backend.history(site: name, device: d.name, variable: variable, from: from, to: to, buckets: 96)
+                    if !points.isEmpty { charts.ups.append(.init(label: "\(d.name) \(variable)", points: points)) }
+                }
+            }
+        }
+        charts.portChanges = try await backend.portChangeCounts(site: name, from: from, to: to, buckets: 96)
+        let events = try await backend.events(site: name, limit: 50)
+        return Self.html(Dashboard.site(view, events: events, charts: charts, range: range, from: from, to: to, now: now))
+    }
+
+    static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func notFound(_ site: String) -> Response {
+        json("{\"error\": \(jsonQuoted("no site '\(site)'"))}\n", status: .notFound)
     }
 
     func reject(_ r: IngestRejection, site: String?) -> Response {

@@ -1,0 +1,89 @@
+import ClosetModel
+import ClosetStore
+import ClosetTesting
+import ClosetUplink
+import ClosetWire
+import Testing
+
+/// The pages and APIs on a store that holds the reference closet's records (pushed through
+/// the real ingest), read back over HTTP.
+@Suite(.serialized) struct DashboardTests {
+    func get(_ store: StoreFixture, _ path: String) async throws -> (status: Int, type: String, body: String) {
+        let endpoint = HTTPEndpoint("http://127.0.0.1:\(store.port)\(path)")!
+        let reply = try await blocking { try HTTPClient(timeout: .seconds(5)).send("GET", endpoint, headers: [], body: []) }
+        return (reply.status, reply.headers["content-type"] ?? "", String(decoding: reply.body, as: UTF8.self))
+    }
+
+    func filledStore() async throws -> StoreFixture {
+        let store = try await StoreFixture()
+        let t0 = Timestamp(secondsSinceEpoch: Double(store.clock.now() - 3600))
+        var e = RecordEncoder(site: "", boot: 1, nextSeq: 1)
+        var (state, events) = ReferenceCloset.state(at: t0)
+        var records = e.records(state: state, events: events, at: t0)
+        // An hour of the closet every 5 minutes: the probes warm up, core1's port 24 goes down.
+        for i in 1...12 {
+            let t = t0.advanced(by: .seconds(Int64(i * 300)))
+            var ev: [Event] = []
+            for p in ReferenceCloset.polls(at: t, downPorts: i >= 6 ? ["core1:24"] : [], temperature: 24 + Double(i) * 0.5) {
+                ev += state.apply(.readings(p.readings), device: p.name, at: t)
+            }
+            records += e.records(state: state, events: ev, at: t)
+            events = []
+        }
+        guard case .stored = try await store.push(records) else { throw TestSetupError("the reference records were not stored") }
+        return store
+    }
+
+    @Test func theOverviewAndTheSitePageShowTheClosetWithItsPortsAndCharts() async throws {
+        let store = try await filledStore()
+        defer { store.stop() }
+        let overview = try await get(store, "/")
+        #expect(overview.status == 200 && overview.type.hasPrefix("text/html"))
+        #expect(overview.body.contains("<a href=\"/sites/so-tttt-hanoi\">so-tttt-hanoi</a>"))
+        #expect(overview.body.contains("<span class=\"badge\">WARN</span>"), "core1's port 24 is down")
+        let page = try await get(store, "/sites/so-tttt-hanoi?range=24h")
+        #expect(page.status == 200)
+        // 2 x 24 + 3 x 52 switch ports plus the board NIC, each a square.
+        #expect(page.body.components(separatedBy: "<span class=\"port ").count - 1 == 205)
+        #expect(page.body.contains("<span class=\"port down\" title=\"Gi1/0/24: down\">"))
+        #expect(page.body.contains("<figcaption>Temperatures</figcaption>") && page.body.contains("<polyline"))
+        #expect(page.body.contains("<figcaption>Port changes</figcaption><svg"))
+        #expect(page.body.contains("ambient.temperature"))
+        #expect(page.body.contains("port.24.oper"), "the event timeline")
+        #expect(!page.body.contains("<script"), "no JavaScript")
+        #expect(try await get(store, "/sites/nosuch").status == 404)
+    }
+
+    @Test func theJSONAPIGivesSitesStateEventsAndHistory() async throws {
+        let store = try await filledStore()
+        defer { store.stop() }
+        let sites = try await get(store, "/v1/sites")
+        #expect(sites.type == "application/json")
+        #expect(sites.body.hasPrefix("{\"sites\":[{\"name\":\"so-tttt-hanoi\",\"health\":\"WARN\",\"silent\":false,"))
+        let site = try await get(store, "/v1/sites/so-tttt-hanoi")
+        #expect(site.body.contains("{\"variable\":\"ambient.temperature\",\"value\":30,\"unit\":\"degC\"}"))
+        #expect(site.body.contains("{\"index\":24,\"name\":\"Gi1/0/24\",\"state\":\"down\"}"))
+        let events = try await get(store, "/v1/sites/so-tttt-hanoi/events?limit=5")
+        #expect(events.body.hasPrefix("{\"events\":[{\"time\":"))
+        let history = try await get(store, "/v1/sites/so-tttt-hanoi/history?device=probe-rack1&variable=ambient.temperature&range=24h&buckets=24")
+        #expect(history.body.contains("\"points\":[{\"time\":"))
+        #expect(history.body.contains("\"max\":30}"))
+        #expect(try await get(store, "/v1/sites/so-tttt-hanoi/history").status == 400)
+        #expect(try await get(store, "/v1/sites/nosuch").status == 404)
+    }
+
+    @Test func prometheusGetsEachSitesLatestValues() async throws {
+        let store = try await filledStore()
+        defer { store.stop() }
+        let metrics = try await get(store, "/metrics")
+        #expect(metrics.type.hasPrefix("text/plain; version=0.0.4"))
+        #expect(metrics.body.contains("# TYPE closet_ambient_temperature gauge\n"))
+        #expect(metrics.body.contains("closet_ambient_temperature{site=\"so-tttt-hanoi\",device=\"probe-rack1\"} 30\n"))
+        #expect(metrics.body.contains("closet_port_up{site=\"so-tttt-hanoi\",device=\"core1\",port=\"24\",name=\"Gi1/0/24\"} 0\n"))
+        #expect(metrics.body.contains("closet_site_health{site=\"so-tttt-hanoi\"} 2\n"))
+        // Every sample line is NAME{labels} VALUE.
+        for line in metrics.body.split(separator: "\n") where !line.hasPrefix("#") {
+            #expect(line.range(of: #"^closet_[a-zA-Z0-9_]+\{[^}]*\} -?[0-9.e+-]+$"#, options: .regularExpression) != nil, "\(line)")
+        }
+    }
+}
