@@ -8,7 +8,7 @@ enum Chart {
     static let colors = ["#1f6fb2", "#c0392b", "#27ae60", "#8e44ad", "#d35400", "#16a085", "#7f8c8d"]
     static let width = 640.0
     static let height = 180.0
-    static let left = 48.0
+    static let left = 70.0
     static let bottom = 22.0
 
     /// Lines of the bucket means (a band from min to max behind each) over `from...to`.
@@ -27,9 +27,11 @@ enum Chart {
             let band = s.points.map { "\(f(x($0.time))),\(f(y($0.max)))" } + s.points.reversed().map { "\(f(x($0.time))),\(f(y($0.min)))" }
             body += "<polygon points=\"\(band.joined(separator: " "))\" fill=\"\(color)\" fill-opacity=\"0.15\" stroke=\"none\"/>"
             body += "<polyline points=\"\(s.points.map { "\(f(x($0.time))),\(f(y($0.mean)))" }.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\"/>"
-            body += "<text x=\"\(f(left + 6 + Double(i) * 150))\" y=\"\(f(height - 4))\" fill=\"\(color)\" font-size=\"11\">\(Dashboard.escape(s.label))</text>"
         }
-        return frame(title: title, body: body)
+        let legend = series.enumerated().filter { !$0.element.points.isEmpty }.map { i, s in
+            "<span style=\"color:\(colors[i % colors.count])\">&#9632; \(Dashboard.escape(s.label))</span>"
+        }
+        return frame(title: title, body: body, legend: legend.joined(separator: " "))
     }
 
     /// Bars: how many port changes fell in each bucket.
@@ -47,8 +49,9 @@ enum Chart {
         return frame(title: title, body: body)
     }
 
-    static func frame(title: String, body: String) -> String {
-        "<figure><figcaption>\(Dashboard.escape(title))</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\">\(body)</svg></figure>"
+    static func frame(title: String, body: String, legend: String = "") -> String {
+        "<figure><figcaption>\(Dashboard.escape(title))</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\">\(body)</svg>"
+            + (legend.isEmpty ? "" : "<div class=\"legend\">\(legend)</div>") + "</figure>"
     }
 
     static func axes(from: Int64, to: Int64, lowLabel: String, highLabel: String) -> String {
@@ -63,6 +66,7 @@ enum Chart {
     static func f(_ v: Double) -> String { String((v * 10).rounded() / 10) }
 
     static func number(_ v: Double) -> String {
-        abs(v) >= 100 ? String(Int(v.rounded())) : String((v * 10).rounded() / 10)
+        if abs(v) >= 100 || v == v.rounded() { return String(Int64(v.rounded())) }
+        return String((v * 10).rounded() / 10)
     }
 }

@@ -50,7 +50,7 @@ enum Dashboard {
     static func site(_ view: SiteView, events: [StoredEvent], charts: SiteCharts, range: String, from: Int64, to: Int64, now: Int64) -> String {
         let level = levelName(view.level, silent: view.silent)
         func readings(_ d: SiteView.Device) -> [[String: Any]] {
-            d.readings.filter { !$0.variable.hasPrefix("port.") }.map { ["variable": $0.variable, "value": Chart.number($0.value), "unit": $0.unit] }
+            d.readings.filter { !$0.variable.hasPrefix("port.") }.map { ["variable": $0.variable, "value": display($0)] }
         }
         func device(_ d: SiteView.Device) -> [String: Any] {
             let l = levelName(d.level, silent: false)
@@ -82,11 +82,28 @@ enum Dashboard {
             "site",
             [
                 "title": "Closet: \(view.name)", "name": view.name, "level": level, "levelText": level.uppercased(),
-                "age": view.received.map { ageText(now - $0) } ?? "never", "problem": view.problem ?? "", "silent": view.silent,
+                "age": view.received.map { ageText(now - $0) } ?? "never", "problem": view.problem.map { $0.isEmpty ? false : $0 as Any } ?? false, "silent": view.silent,
                 "stateTime": view.time.map(utc) ?? "-",
                 "ranges": ranges.map { ["label": $0.label, "href": "/sites/\(urlPath(view.name))?range=\($0.label)", "current": $0.label == range] },
                 "sections": sections, "charts": chartSVG, "events": eventRows, "hasEvents": !eventRows.isEmpty,
             ])
+    }
+
+    /// A reading for people: `ups.status` as its NUT words, bytes in kB/MB/GB, long
+    /// durations in hours or days.
+    static func display(_ r: SiteView.Reading) -> String {
+        if r.variable == "ups.status", r.value >= 0, r.value < 65536 { return UPSStatus(rawValue: UInt16(r.value)).description }
+        switch r.unit {
+        case "B":
+            for (limit, suffix) in [(1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "kB")] where abs(r.value) >= limit {
+                return Chart.number(r.value / limit) + " " + suffix
+            }
+            return Chart.number(r.value) + " B"
+        case "s" where r.value >= 172_800: return Chart.number(r.value / 86_400) + " days"
+        case "s" where r.value >= 7200: return Chart.number(r.value / 3600) + " h"
+        case "count": return Chart.number(r.value)
+        default: return Chart.number(r.value) + (r.unit.isEmpty ? "" : " " + r.unit)
+        }
     }
 
     static func ageText(_ seconds: Int64) -> String {

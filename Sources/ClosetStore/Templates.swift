@@ -17,7 +17,7 @@ enum Templates {
         .ports{line-height:0;margin:4px 0;max-width:420px}
         .port{display:inline-block;width:12px;height:12px;margin:1px;border:1px solid #666}
         .port.up{background:#3a3}.port.down{background:#d33}.port.off{background:#bbb}
-        figure{display:inline-block;margin:0 12px 12px 0}figcaption{font-weight:bold}
+        figure{display:inline-block;margin:0 12px 12px 0;vertical-align:top}figcaption{font-weight:bold}.legend{font-size:12px;max-width:640px}
         nav a{margin-right:10px}nav a.current{font-weight:bold;text-decoration:none;color:#222}
         </style></head>
         """
@@ -41,7 +41,7 @@ enum Templates {
         {{#sections}}<h2>{{title}}</h2>
         {{#devices}}<div class="device {{level}}"><b>{{name}}</b> <span class="badge">{{levelText}}</span> <small>{{kind}}, {{driver}}</small>
         {{#hasPorts}}<div class="ports">{{#ports}}<span class="port {{state}}" title="{{title}}"></span>{{/ports}}</div><small>{{portSummary}}</small>{{/hasPorts}}
-        <table>{{#readings}}<tr><td>{{variable}}</td><td>{{value}} {{unit}}</td></tr>{{/readings}}</table></div>
+        <table>{{#readings}}<tr><td>{{variable}}</td><td>{{value}}</td></tr>{{/readings}}</table></div>
         {{/devices}}{{/sections}}
         <h2>History</h2>
         <nav>{{#ranges}}<a href="{{href}}"{{#current}} class="current"{{/current}}>{{label}}</a>{{/ranges}}</nav>

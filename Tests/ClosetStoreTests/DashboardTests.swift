@@ -3,6 +3,7 @@ import ClosetStore
 import ClosetTesting
 import ClosetUplink
 import ClosetWire
+import Foundation
 import Testing
 
 /// The pages and APIs on a store that holds the reference closet's records (pushed through
@@ -84,6 +85,49 @@ import Testing
         // Every sample line is NAME{labels} VALUE.
         for line in metrics.body.split(separator: "\n") where !line.hasPrefix("#") {
             #expect(line.range(of: #"^closet_[a-zA-Z0-9_]+\{[^}]*\} -?[0-9.e+-]+$"#, options: .regularExpression) != nil, "\(line)")
+        }
+    }
+}
+
+/// The pages in a real browser: Debian's Chromium, headless. The DOM it builds is checked
+/// and screenshots are kept in .build/artifacts/ for a person to look at.
+@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium"), "needs Debian's chromium (tools/setup)"))
+struct DashboardInChromiumTests {
+    func chromium(_ arguments: [String]) throws -> (out: String, err: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
+        p.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--enable-logging=stderr", "--v=0"] + arguments
+        let out = Pipe()
+        let err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func theOverviewAndASitePageRenderInChromium() async throws {
+        let store = try await DashboardTests().filledStore()
+        defer { store.stop() }
+        let artifacts = repositoryRoot + "/.build/artifacts"
+        try FileManager.default.createDirectory(atPath: artifacts, withIntermediateDirectories: true)
+        let base = "http://127.0.0.1:\(store.port)"
+        let overview = try await blocking { try self.chromium(["--dump-dom", base + "/"]) }
+        #expect(overview.out.contains(">so-tttt-hanoi</a>"), "the site is listed")
+        let site = try await blocking { try self.chromium(["--dump-dom", base + "/sites/so-tttt-hanoi"]) }
+        #expect(site.out.components(separatedBy: "class=\"port ").count - 1 == 205, "every port square in the DOM")
+        #expect(site.out.contains("<svg"), "the charts")
+        for page in [overview, site] {
+            #expect(!page.err.contains("Failed to load resource") && !page.err.contains("Uncaught"), "\(page.err.suffix(500))")
+        }
+        for (name, path, height) in [("dashboard-overview", "/", 400), ("dashboard-site", "/sites/so-tttt-hanoi", 2200)] {
+            let file = "\(artifacts)/\(name).png"
+            try? FileManager.default.removeItem(atPath: file)
+            _ = try await blocking { try self.chromium(["--screenshot=\(file)", "--window-size=1280,\(height)", base + path]) }
+            let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+            #expect(size > 10_000, "\(file) written (\(size) bytes)")
         }
     }
 }
