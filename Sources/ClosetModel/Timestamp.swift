@@ -52,7 +52,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, InstantProtocol, Custom
     }
 
     /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's civil_from_days).
-    static func civilDate(fromDays z0: Int64) -> (Int, Int, Int) {
+    public static func civilDate(fromDays z0: Int64) -> (Int, Int, Int) {
         let z = z0 + 719_468
         let era = z.floorDivided(by: 146_097)
         let doe = z - era * 146_097

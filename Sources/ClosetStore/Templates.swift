@@ -1,7 +1,17 @@
 /// The dashboard's Mustache templates. Kept in the binary (no template folder to install);
 /// plain HTML 4-era markup and CSS that an old office browser renders.
 enum Templates {
-    static let all: [(String, String)] = [("head", head), ("overview", overview), ("site", site)]
+    static let all: [(String, String)] = [("head", head), ("overview", overview), ("site", site), ("report", report)]
+
+    static let report = """
+        {{> head}}
+        <body><h1>{{title}}</h1><p>From {{from}} to {{to}}. Minutes are summed per calendar month (UTC).</p>
+        <table><tr><th>site</th><th>month</th><th>UPS outages</th><th>minutes on battery</th><th>port down minutes</th><th>ports down</th>
+        <th>missed backups</th><th>backup problem minutes</th><th>max ambient &deg;C</th><th>minutes silent</th></tr>
+        {{#rows}}<tr><td>{{site}}</td><td>{{month}}</td><td>{{outages}}</td><td>{{onBattery}}</td><td>{{portDown}}</td><td>{{ports}}</td>
+        <td>{{missed}}</td><td>{{backupProblem}}</td><td>{{maxTemperature}}</td><td>{{silent}}</td></tr>
+        {{/rows}}</table></body></html>
+        """
 
     static let head = """
         <!DOCTYPE html>

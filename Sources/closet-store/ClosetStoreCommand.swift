@@ -21,6 +21,7 @@ struct ClosetStoreCommand {
           closet-store site add NAME [--db ...] [--key-file FILE] [--url URL]
           closet-store site list [--db ...]
           closet-store site revoke NAME [--db ...]
+          closet-store report --from YYYY-MM-DD --to YYYY-MM-DD [--format csv|html] [--db ...]
 
         --db defaults to sqlite:/var/lib/closet-store/store.db; --key-file (the master key that
         encrypts site keys) defaults to the database path + ".master-key".
@@ -44,7 +45,7 @@ struct ClosetStoreCommand {
                 positional.append(a)
             }
         }
-        let known: Set<String> = ["db", "listen", "tls-cert", "tls-key", "key-file", "silent-after", "url", "log-level"]
+        let known: Set<String> = ["db", "listen", "tls-cert", "tls-key", "key-file", "silent-after", "url", "log-level", "from", "to", "format"]
         if let bad = options.keys.first(where: { !known.contains($0) }) { fail("unknown option --\(bad)\n\n\(usage)") }
         let db = options["db"] ?? "sqlite:/var/lib/closet-store/store.db"
         guard db.hasPrefix("sqlite:") else {
@@ -98,6 +99,16 @@ struct ClosetStoreCommand {
                 default:
                     fail("site: add NAME | list | revoke NAME")
                 }
+            case "report":
+                guard let from = options["from"].flatMap(day), let to = options["to"].flatMap(day), from < to else {
+                    fail("report: give --from and --to as YYYY-MM-DD (UTC, --to not included), --from before --to")
+                }
+                let report = try await backend.report(from: from, to: to)
+                switch options["format"] ?? "csv" {
+                case "csv": print(report.csv, terminator: "")
+                case "html": print(ReportPage.html(report), terminator: "")
+                case let other: fail("report: --format \(other): csv or html")
+                }
             case "serve", nil:
                 let listen = options["listen"] ?? "127.0.0.1:8443"
                 guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
@@ -126,6 +137,13 @@ struct ClosetStoreCommand {
         } catch {
             fail("\(error)")
         }
+    }
+
+    /// Seconds since the epoch of `YYYY-MM-DD` at 00:00 UTC.
+    static func day(_ text: String) -> Int64? {
+        let parts = text.split(separator: "-").map { Int($0) }
+        guard parts.count == 3, let y = parts[0], let m = parts[1], let d = parts[2], (1...12).contains(m), (1...31).contains(d) else { return nil }
+        return MonthIntervals.daysFromCivil(y, m, d) * 86_400
     }
 
     static func fail(_ message: String) -> Never {

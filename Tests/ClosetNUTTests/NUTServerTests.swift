@@ -80,12 +80,12 @@ let users = [NUTServerUser(name: "mon", password: "s3cret", primary: false), NUT
         var state = SiteState(site: "t")
         state.register("ups", policy: DevicePolicy(kind: .ups, driver: "modbus"))
         let t = Timestamp(secondsSinceEpoch: 1_800_000_000)
-        state.apply(
+        _ = state.apply(
             .readings([
                 Reading(.upsStatus, .status(status), time: t), Reading(.batteryCharge, .number(charge), unit: .percent, time: t),
                 Reading(.batteryRuntime, .number(runtime), unit: .second, time: t),
             ]), device: "ups", at: t)
-        if !fresh { state.apply(.failed(reason: "timeout"), device: "ups", at: t) }
+        if !fresh { _ = state.apply(.failed(reason: "timeout"), device: "ups", at: t) }
         return state
     }
 
