@@ -164,7 +164,10 @@ extension SQLiteBackend {
                     last[m.device] = m.value
                 }
                 for (month, value) in try db.prepare(
-                    "SELECT time, value FROM readings WHERE site_id = ? AND variable = 'ambient.temperature' AND time >= ? AND time < ?"
+                    """
+                    SELECT time, value FROM readings WHERE site_id = ?1 AND variable = 'ambient.temperature' AND time >= ?2 AND time < ?3
+                    UNION ALL SELECT hour, max FROM readings_hourly WHERE site_id = ?1 AND variable = 'ambient.temperature' AND hour >= ?2 AND hour < ?3
+                    """
                 ).rows([id, .integer(from), .integer(to)], { (MonthIntervals.month($0.int(0)), $0.double(1)) }) where byMonth[month] != nil {
                     byMonth[month]!.maxAmbientTemperature = max(byMonth[month]!.maxAmbientTemperature ?? value, value)
                 }

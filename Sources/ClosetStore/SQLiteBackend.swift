@@ -79,7 +79,13 @@ public final class SQLiteBackend: @unchecked Sendable {
         CREATE TABLE events (id INTEGER PRIMARY KEY, site_id INTEGER NOT NULL, time INTEGER NOT NULL,
             device TEXT, kind TEXT NOT NULL, variable TEXT, old TEXT, new TEXT, level INTEGER NOT NULL, reason TEXT);
         CREATE INDEX events_by_time ON events (site_id, time);
+        """,
+        // 2: readings older than the retention are kept as hourly min/mean/max.
         """
+        CREATE TABLE readings_hourly (site_id INTEGER NOT NULL, device TEXT NOT NULL, variable TEXT NOT NULL,
+            hour INTEGER NOT NULL, min REAL NOT NULL, mean REAL NOT NULL, max REAL NOT NULL, count INTEGER NOT NULL,
+            PRIMARY KEY (site_id, device, variable, hour));
+        """,
     ]
 
     /// Brings the schema up to date; returns the version.

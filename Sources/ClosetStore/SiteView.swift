@@ -86,16 +86,24 @@ extension SQLiteBackend {
     }
 
     /// A reading's history from `from` through `to` in `buckets` equal slices (min, mean, max of
-    /// each slice that has values), for the charts and the API.
+    /// each slice that has values), from the raw readings and, past the retention, the hourly
+    /// ones, for the charts and the API.
     public func history(site: String, device: String, variable: String, from: Int64, to: Int64, buckets: Int) async throws -> [HistoryPoint] {
         let width = max(1, (to - from) / Int64(max(1, buckets)))
+        let last = Int64(max(1, buckets) - 1)
         return try await run { db in
-            try db.prepare(
+            guard let id = try db.prepare("SELECT id FROM sites WHERE name = ?").rows([.text(site)], { $0.int(0) }).first else { return [] }
+            return try db.prepare(
                 """
-                SELECT MIN((r.time - ?) / ?, ?) AS b, MIN(r.value), AVG(r.value), MAX(r.value) FROM readings r JOIN sites s ON s.id = r.site_id
-                WHERE s.name = ? AND r.device = ? AND r.variable = ? AND r.time >= ? AND r.time <= ? GROUP BY b ORDER BY b
+                SELECT b, MIN(lo), SUM(total) / SUM(n), MAX(hi) FROM (
+                    SELECT MIN((time - ?1) / ?2, ?3) AS b, value AS lo, value AS total, 1 AS n, value AS hi FROM readings
+                    WHERE site_id = ?4 AND device = ?5 AND variable = ?6 AND time >= ?1 AND time <= ?7
+                    UNION ALL
+                    SELECT MIN((hour - ?1) / ?2, ?3), min, mean * count, count, max FROM readings_hourly
+                    WHERE site_id = ?4 AND device = ?5 AND variable = ?6 AND hour >= ?1 AND hour <= ?7
+                ) GROUP BY b ORDER BY b
                 """
-            ).rows([.integer(from), .integer(width), .integer(Int64(max(1, buckets) - 1)), .text(site), .text(device), .text(variable), .integer(from), .integer(to)]) {
+            ).rows([.integer(from), .integer(width), .integer(last), .integer(id), .text(device), .text(variable), .integer(to)]) {
                 HistoryPoint(time: from + $0.int(0) * width + width / 2, min: $0.double(1), mean: $0.double(2), max: $0.double(3))
             }
         }

@@ -16,7 +16,7 @@ struct ClosetStoreCommand {
         closet-store: the central store for closet agents.
 
         USAGE:
-          closet-store serve   [--db sqlite:PATH] [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE] [--key-file FILE] [--silent-after SECONDS]
+          closet-store serve   [--db sqlite:PATH] [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE] [--key-file FILE] [--silent-after SECONDS] [--raw-days N]
           closet-store migrate [--db sqlite:PATH]
           closet-store site add NAME [--db ...] [--key-file FILE] [--url URL]
           closet-store site list [--db ...]
@@ -45,7 +45,7 @@ struct ClosetStoreCommand {
                 positional.append(a)
             }
         }
-        let known: Set<String> = ["db", "listen", "tls-cert", "tls-key", "key-file", "silent-after", "url", "log-level", "from", "to", "format"]
+        let known: Set<String> = ["db", "listen", "tls-cert", "tls-key", "key-file", "silent-after", "url", "log-level", "from", "to", "format", "raw-days"]
         if let bad = options.keys.first(where: { !known.contains($0) }) { fail("unknown option --\(bad)\n\n\(usage)") }
         let db = options["db"] ?? "sqlite:/var/lib/closet-store/store.db"
         guard db.hasPrefix("sqlite:") else {
@@ -126,10 +126,12 @@ struct ClosetStoreCommand {
                 let server = StoreServer(backend: backend, vault: vault, logger: logger, now: now)
                 let app = try server.application(host: host, port: port, tls: tls)
                 let watch = SilenceWatch(backend: backend, after: silentAfter, logger: logger, now: now)
+                guard let rawDays = Int64(options["raw-days"] ?? "30"), rawDays >= 1 else { fail("--raw-days: a whole number of days, at least 1") }
+                let retention = Retention(backend: backend, rawDays: rawDays, logger: logger, now: now)
                 logger.info("closet-store on \(tls == nil ? "http" : "https")://\(listen), database \(db)")
                 let group = ServiceGroup(
                     configuration: .init(
-                        services: [.init(service: app), .init(service: watch)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                        services: [.init(service: app), .init(service: watch), .init(service: retention)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
                 try await group.run()
             default:
                 fail("unknown command '\(positional[0])'\n\n\(usage)")
@@ -172,6 +174,26 @@ struct SilenceWatch: Service {
                 logger.error("silence check: \(error)")
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(5)) }
+        }
+    }
+}
+
+/// Keeps raw readings for `rawDays`, hourly min/mean/max after that; runs at start and hourly.
+struct Retention: Service {
+    let backend: SQLiteBackend
+    let rawDays: Int64
+    let logger: Logger
+    let now: @Sendable () -> Int64
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let folded = try await backend.downsample(before: now() - rawDays * 86_400)
+                if folded > 0 { logger.info("retention: \(folded) readings older than \(rawDays) days folded into hourly values") }
+            } catch {
+                logger.error("retention: \(error)")
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
         }
     }
 }

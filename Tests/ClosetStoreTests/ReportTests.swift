@@ -82,3 +82,45 @@ import Testing
         #expect(html.contains("<td>so-tttt-hanoi</td><td>2026-10</td><td>1</td><td>15.0</td>"))
     }
 }
+
+@Suite(.serialized) struct RetentionTests {
+    @Test func oldReadingsBecomeHourlyValuesThatChartsAndReportsStillUse() async throws {
+        let store = try await StoreFixture()
+        defer { store.stop() }
+        let now = store.clock.now()
+        let old = (now - 40 * 86_400).floorDivided(by: 3600) * 3600  // an hour 40 days ago
+        func at(_ s: Int64) -> Timestamp { Timestamp(nanosecondsSinceEpoch: s * 1_000_000_000) }
+        var e = RecordEncoder(site: "", boot: 1, nextSeq: 1)
+        var (state, events) = ReferenceCloset.state(at: at(old))
+        var records = e.records(state: state, events: events, at: at(old))
+        // Within that old hour: 24.3, 30, 20 degrees and a short power cut; then today.
+        for (t, temperature, onBattery) in [(old + 600, 30.0, true), (old + 1200, 20.0, false), (now - 60, 25.0, false)] {
+            var ev: [Event] = []
+            for var p in ReferenceCloset.polls(at: at(t), temperature: temperature) {
+                if p.name == "ups", onBattery {
+                    p.readings = p.readings.map { $0.name == .upsStatus ? Reading(.upsStatus, .status([.onBattery]), time: at(t)) : $0 }
+                }
+                ev += state.apply(.readings(p.readings), device: p.name, at: at(t))
+            }
+            records += e.records(state: state, events: ev, at: at(t))
+            events = []
+        }
+        guard case .stored = try await store.push(records) else { Issue.record("not stored"); return }
+        let before = try await store.backend.count("readings", site: store.site)
+        let folded = try await store.backend.downsample(before: now - 30 * 86_400)
+        #expect(folded > 0)
+        #expect(try await store.backend.count("readings", site: store.site) == before - folded)
+        // The chart over 60 days still sees the old hour: its min and max survive the folding.
+        let history = try await store.backend.history(site: store.site, device: "probe-rack1", variable: "ambient.temperature", from: now - 60 * 86_400, to: now, buckets: 60)
+        let oldPoint = try #require(history.first)
+        #expect(oldPoint.min == 20 && oldPoint.max == 30)
+        #expect(abs(oldPoint.mean - (24.3 + 30 + 20) / 3) < 0.01)
+        #expect(history.last?.max == 25)
+        // The power cut is still counted: ups.status is kept raw.
+        let report = try await store.backend.report(from: old - 86_400, to: old + 86_400)
+        #expect(report.rows.reduce(0) { $0 + $1.upsOutages } == 1)
+        #expect(report.rows.compactMap(\.maxAmbientTemperature).max() == 32.1, "the hottest probe (30 + 2.1) from the hourly max")
+        // Folding again changes nothing.
+        #expect(try await store.backend.downsample(before: now - 30 * 86_400) == 0)
+    }
+}
