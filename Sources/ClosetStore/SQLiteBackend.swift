@@ -86,6 +86,10 @@ public final class SQLiteBackend: @unchecked Sendable {
             hour INTEGER NOT NULL, min REAL NOT NULL, mean REAL NOT NULL, max REAL NOT NULL, count INTEGER NOT NULL,
             PRIMARY KEY (site_id, device, variable, hour));
         """,
+        // 3: read-only users of the dashboard and the APIs.
+        """
+        CREATE TABLE users (name TEXT PRIMARY KEY, salt BLOB NOT NULL, hash BLOB NOT NULL, iterations INTEGER NOT NULL, created INTEGER NOT NULL);
+        """,
     ]
 
     /// Brings the schema up to date; returns the version.

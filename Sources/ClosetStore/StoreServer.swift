@@ -30,6 +30,7 @@ public struct StoreServer: Sendable {
 
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: ReadOnlyLogin(backend: backend, now: now))
         router.post("/v1/ingest") { request, _ -> Response in
             await self.ingest(request)
         }

@@ -21,6 +21,8 @@ struct ClosetStoreCommand {
           closet-store site add NAME [--db ...] [--key-file FILE] [--url URL]
           closet-store site list [--db ...]
           closet-store site revoke NAME [--db ...]
+          closet-store user add NAME [--db ...]      (reads the password from standard input)
+          closet-store user list | user remove NAME [--db ...]
           closet-store report --from YYYY-MM-DD --to YYYY-MM-DD [--format csv|html] [--db ...]
 
         --db defaults to sqlite:/var/lib/closet-store/store.db; --key-file (the master key that
@@ -98,6 +100,23 @@ struct ClosetStoreCommand {
                     print("site '\(name)' revoked: its pushes are refused from now on")
                 default:
                     fail("site: add NAME | list | revoke NAME")
+                }
+            case "user":
+                switch (positional.dropFirst().first, positional.dropFirst(2).first) {
+                case ("add", let name?):
+                    guard !name.isEmpty, !name.contains(":"), name.allSatisfy({ !$0.isWhitespace }) else { fail("user name '\(name)': no spaces or ':'") }
+                    guard let password = readLine(strippingNewline: true), password.count >= 8 else {
+                        fail("user add: give the password (8 characters or more) on standard input")
+                    }
+                    try await backend.addUser(name: name, password: password, now: now())
+                    print("user '\(name)' may now read the dashboard, the JSON API and /metrics (HTTP Basic login)")
+                case ("list", _):
+                    for name in try await backend.users() { print(name) }
+                case ("remove", let name?):
+                    guard try await backend.removeUser(name: name) else { fail("no user '\(name)'") }
+                    print("user '\(name)' removed")
+                default:
+                    fail("user: add NAME | list | remove NAME")
                 }
             case "report":
                 guard let from = options["from"].flatMap(day), let to = options["to"].flatMap(day), from < to else {
