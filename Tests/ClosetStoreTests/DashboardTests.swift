@@ -11,7 +11,7 @@ import Testing
 @Suite(.serialized) struct DashboardTests {
     func get(_ store: StoreFixture, _ path: String) async throws -> (status: Int, type: String, body: String) {
         let endpoint = HTTPEndpoint("http://127.0.0.1:\(store.port)\(path)")!
-        let reply = try await blocking { try HTTPClient(timeout: .seconds(5)).send("GET", endpoint, headers: [], body: []) }
+        let reply = try await blocking { try HTTPClient(timeout: .seconds(30)).send("GET", endpoint, headers: [], body: []) }
         return (reply.status, reply.headers["content-type"] ?? "", String(decoding: reply.body, as: UTF8.self))
     }
 
@@ -136,7 +136,7 @@ struct DashboardInChromiumTests {
     func get(_ store: StoreFixture, _ path: String, user: String? = nil) async throws -> Int {
         let endpoint = HTTPEndpoint("http://127.0.0.1:\(store.port)\(path)")!
         let headers = user.map { [("Authorization", "Basic " + base64(Array($0.utf8)))] } ?? []
-        return try await blocking { try HTTPClient(timeout: .seconds(5)).send("GET", endpoint, headers: headers, body: []) }.status
+        return try await blocking { try HTTPClient(timeout: .seconds(30)).send("GET", endpoint, headers: headers, body: []) }.status
     }
 
     func base64(_ bytes: [UInt8]) -> String {
