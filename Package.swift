@@ -119,7 +119,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-.executableTarget(name: "closet-bench", dependencies: ["ClosetUSBHID", "ClosetBackup", "ClosetWire", "ClosetTesting", "ClosetUplink", "ClosetSQLite", "ClosetModbus", "ClosetSNMP", "ClosetConsole", "ClosetConfig", "ClosetModel"]),
+.executableTarget(name: "closet-bench", dependencies: ["ClosetStore", "ClosetUSBHID", "ClosetBackup", "ClosetWire", "ClosetTesting", "ClosetUplink", "ClosetSQLite", "ClosetModbus", "ClosetSNMP", "ClosetConsole", "ClosetConfig", "ClosetModel"]),
         .testTarget(name: "ClosetModelTests", dependencies: ["ClosetModel", "ClosetTesting"]),
         .testTarget(name: "ClosetConfigTests", dependencies: ["ClosetConfig", "ClosetModel", "ClosetSensors", "ClosetTesting"]),
         .testTarget(name: "ClosetUSBHIDTests", dependencies: ["ClosetUSBHID", "ClosetModel", "ClosetTesting"]),

@@ -64,8 +64,15 @@ enum API {
                 for r in d.readings where !r.variable.hasPrefix("port.") {
                     add("closet_" + metricName(r.variable), "\(r.variable) (\(r.unit.isEmpty ? "no unit" : r.unit))", site + [("device", d.name)], r.value)
                 }
-                for p in d.ports {
-                    add("closet_port_up", "1 up, 0 down or administratively down", site + [("device", d.name), ("port", String(p.index)), ("name", p.name)], p.state == 0 ? 1 : 0)
+                if !d.ports.isEmpty {
+                    for (state, name) in [(0, "up"), (1, "down"), (2, "admin_down")] {
+                        add("closet_ports", "Ports of a switch or link by state", site + [("device", d.name), ("state", name)], Double(d.ports.filter { $0.state == state }.count))
+                    }
+                }
+                // One series per port would be 26 MB a scrape at 1,000 sites: only the down
+                // ones are listed (a port is up when it has no series here).
+                for p in d.ports where p.state == 1 {
+                    add("closet_port_down", "1 for each port that is down (up ports have no series)", site + [("device", d.name), ("port", String(p.index)), ("name", p.name)], 1)
                 }
             }
         }

@@ -153,6 +153,37 @@ enum ClosetBench {
             recordSizes()
         case "hid":
             try hid(folder: value("fixtures", "../shared/fixtures/usb-hid"), rounds: Int(value("rounds", "2000"))!)
+        case "store-setup":
+            try await StoreLoad.setup(db: value("db", "/tmp/store.db"), keyFile: value("key-file", "/tmp/store.db.master-key"), count: Int(value("sites", "1000"))!, keysFile: value("keys", "/tmp/keys.txt"))
+        case "store-steady":
+            try StoreLoad.steady(
+                url: value("url", "http://127.0.0.1:8443/v1/ingest"), keysFile: value("keys", "/tmp/keys.txt"),
+                interval: .seconds(Int(value("interval", "10"))!), seconds: Int(value("seconds", "60"))!, workers: Int(value("workers", "32"))!)
+        case "store-burst":
+            try StoreLoad.burst(
+                url: value("url", "http://127.0.0.1:8443/v1/ingest"), keysFile: value("keys", "/tmp/keys.txt"), sites: Int(value("sites", "20"))!,
+                backlog: Int(value("backlog", "6048"))!, batch: Int(value("batch", "500"))!, workers: Int(value("workers", "8"))!)
+        case "page-time":
+            // GET a page N times in a row; the median and worst, with the page's size.
+            let endpoint = HTTPEndpoint(value("url", "http://127.0.0.1:8443/"))!
+            let client = try HTTPClient(timeout: .seconds(60))
+            var times: [Duration] = []
+            var size = 0
+            for _ in 0..<Int(value("count", "20"))! {
+                let start = ContinuousClock.now
+                let reply: HTTPReply
+                do throws(HTTPFailure) {
+                    reply = try client.send("GET", endpoint, headers: [], body: [])
+                } catch {
+                    print("GET \(endpoint): \(error)")
+                    exit(1)
+                }
+                times.append(start.duration(to: .now))
+                size = reply.body.count
+                guard reply.status == 200 else { print("GET \(endpoint): \(reply.status)"); exit(1) }
+            }
+            times.sort()
+            print("GET \(endpoint): \(size) bytes; median \(format3(times[times.count / 2].seconds * 1000)) ms, worst \(format3(times.last!.seconds * 1000)) ms over \(times.count)")
         case "nut-getvar":
             try NUTLoad.run(
                 port: Int(value("port", "3493"))!, ups: value("ups", "ups"), variable: value("var", "battery.charge"),

@@ -80,7 +80,9 @@ import Testing
         #expect(metrics.type.hasPrefix("text/plain; version=0.0.4"))
         #expect(metrics.body.contains("# TYPE closet_ambient_temperature gauge\n"))
         #expect(metrics.body.contains("closet_ambient_temperature{site=\"so-tttt-hanoi\",device=\"probe-rack1\"} 30\n"))
-        #expect(metrics.body.contains("closet_port_up{site=\"so-tttt-hanoi\",device=\"core1\",port=\"24\",name=\"Gi1/0/24\"} 0\n"))
+        #expect(metrics.body.contains("closet_port_down{site=\"so-tttt-hanoi\",device=\"core1\",port=\"24\",name=\"Gi1/0/24\"} 1\n"))
+        #expect(metrics.body.contains("closet_ports{site=\"so-tttt-hanoi\",device=\"core1\",state=\"up\"} 23\n"))
+        #expect(!metrics.body.contains("closet_port_down{site=\"so-tttt-hanoi\",device=\"core2\""), "up ports have no series")
         #expect(metrics.body.contains("closet_site_health{site=\"so-tttt-hanoi\"} 2\n"))
         // Every sample line is NAME{labels} VALUE.
         for line in metrics.body.split(separator: "\n") where !line.hasPrefix("#") {
