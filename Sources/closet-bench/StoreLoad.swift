@@ -32,6 +32,31 @@ enum StoreLoad {
         print("\(count) sites in \(db), keys in \(keysFile)")
     }
 
+    /// Push outcomes from many threads: latencies, records stored, failures.
+    final class Tally: Sendable {
+        let latencies = Mutex<[Duration]>([])
+        let records = Atomic<Int>(0)
+        let failures = Mutex<[String]>([])
+
+        /// Pushes `bodies` for one site, timing it; true when stored.
+        func push(_ push: StorePush, _ bodies: [[UInt8]]) -> Bool {
+            let sent = ContinuousClock.now
+            let outcome = push.push(records: bodies, thinned: 0, refused: 0, now: Int64(time(nil)))
+            let took = sent.duration(to: .now)
+            guard case .stored = outcome else {
+                failures.withLock { $0.append("\(push.site): \(outcome)") }
+                return false
+            }
+            latencies.withLock { $0.append(took) }
+            records.add(bodies.count, ordering: .relaxed)
+            return true
+        }
+
+        func report(_ what: String, since start: ContinuousClock.Instant) {
+            StoreLoad.report(what, latencies.withLock { $0 }, records.load(ordering: .relaxed), start.duration(to: .now).seconds, failures.withLock { $0 })
+        }
+    }
+
     struct Site {
         var name: String
         var key: [UInt8]
@@ -54,9 +79,7 @@ enum StoreLoad {
     static func steady(url: String, keysFile: String, interval: Duration, seconds: Int, workers: Int) throws {
         let all = try sites(keysFile)
         guard let endpoint = HTTPEndpoint(url) else { throw TestSetupError("not a URL: \(url)") }
-        let latencies = Mutex<[Duration]>([])
-        let records = Atomic<Int>(0)
-        let failures = Mutex<[String]>([])
+        let tally = Tally()
         let start = ContinuousClock.now
         let end = start + .seconds(seconds)
         let group = DispatchGroup()
@@ -90,24 +113,13 @@ enum StoreLoad {
                         sites[i].pending = sites[i].encoder.records(state: sites[i].state, events: ev, at: t)
                     }
                     let push = StorePush(endpoint: endpoint, site: sites[i].name, key: sites[i].key, client: client, bandwidth: nil)
-                    let bodies = sites[i].pending.map { $0.encoded() }
-                    let sent = ContinuousClock.now
-                    let outcome = push.push(records: bodies, thinned: 0, refused: 0, now: Int64(time(nil)))
-                    let took = sent.duration(to: .now)
-                    if case .stored = outcome {
-                        latencies.withLock { $0.append(took) }
-                        records.add(bodies.count, ordering: .relaxed)
-                        sites[i].pending = []
-                    } else {
-                        failures.withLock { $0.append("\(sites[i].name): \(outcome)") }
-                    }
+                    if tally.push(push, sites[i].pending.map { $0.encoded() }) { sites[i].pending = [] }
                     due[i] = due[i] + interval
                 }
             }
         }
         group.wait()
-        let elapsed = start.duration(to: .now).seconds
-        report("steady: \(all.count) sites every \(interval.compactDescription) for \(seconds) s", latencies.withLock { $0 }, records.load(ordering: .relaxed), elapsed, failures.withLock { $0 })
+        tally.report("steady: \(all.count) sites every \(interval.compactDescription) for \(seconds) s", since: start)
     }
 
     /// A backlog burst: `sites` closets each send `backlog` records (a week of deltas) in
@@ -115,9 +127,7 @@ enum StoreLoad {
     static func burst(url: String, keysFile: String, sites count: Int, backlog: Int, batch: Int, workers: Int) throws {
         let all = Array(try sites(keysFile).suffix(count))
         guard let endpoint = HTTPEndpoint(url) else { throw TestSetupError("not a URL: \(url)") }
-        let latencies = Mutex<[Duration]>([])
-        let records = Atomic<Int>(0)
-        let failures = Mutex<[String]>([])
+        let tally = Tally()
         // The week is built once and sent by every site (each under its own name and key).
         let week = ClosetBench.week(backlog).map { $0.encoded() }
         let start = ContinuousClock.now
@@ -131,23 +141,13 @@ enum StoreLoad {
                 for (name, key) in mine {
                     let push = StorePush(endpoint: endpoint, site: name, key: key, client: client, bandwidth: nil)
                     for chunk in stride(from: 0, to: week.count, by: batch) {
-                        let bodies = Array(week[chunk..<min(chunk + batch, week.count)])
-                        let sent = ContinuousClock.now
-                        let outcome = push.push(records: bodies, thinned: 0, refused: 0, now: Int64(time(nil)))
-                        let took = sent.duration(to: .now)
-                        if case .stored = outcome {
-                            latencies.withLock { $0.append(took) }
-                            records.add(bodies.count, ordering: .relaxed)
-                        } else {
-                            failures.withLock { $0.append("\(name): \(outcome)") }
-                        }
+                        _ = tally.push(push, Array(week[chunk..<min(chunk + batch, week.count)]))
                     }
                 }
             }
         }
         group.wait()
-        let elapsed = start.duration(to: .now).seconds
-        report("burst: \(all.count) sites x \(backlog) records in batches of \(batch)", latencies.withLock { $0 }, records.load(ordering: .relaxed), elapsed, failures.withLock { $0 })
+        tally.report("burst: \(all.count) sites x \(backlog) records in batches of \(batch)", since: start)
     }
 
     static func report(_ what: String, _ latencies: [Duration], _ records: Int, _ elapsed: Double, _ failures: [String]) {
