@@ -35,11 +35,13 @@ enum StoreLoad {
     /// Push outcomes from many threads: latencies, records stored, failures.
     final class Tally: Sendable {
         let latencies = Mutex<[Duration]>([])
+        /// Pushes after each site's first (a dictionary and a full snapshot): the steady state.
+        let later = Mutex<[Duration]>([])
         let records = Atomic<Int>(0)
         let failures = Mutex<[String]>([])
 
         /// Pushes `bodies` for one site, timing it; true when stored.
-        func push(_ push: StorePush, _ bodies: [[UInt8]]) -> Bool {
+        func push(_ push: StorePush, _ bodies: [[UInt8]], first: Bool = true) -> Bool {
             let sent = ContinuousClock.now
             let outcome = push.push(records: bodies, thinned: 0, refused: 0, now: Int64(time(nil)))
             let took = sent.duration(to: .now)
@@ -48,12 +50,18 @@ enum StoreLoad {
                 return false
             }
             latencies.withLock { $0.append(took) }
+            if !first { later.withLock { $0.append(took) } }
             records.add(bodies.count, ordering: .relaxed)
             return true
         }
 
         func report(_ what: String, since start: ContinuousClock.Instant) {
             StoreLoad.report(what, latencies.withLock { $0 }, records.load(ordering: .relaxed), start.duration(to: .now).seconds, failures.withLock { $0 })
+            let steady = later.withLock { $0 }.sorted()
+            if !steady.isEmpty {
+                func p(_ q: Double) -> String { ClosetBench.format3(steady[min(steady.count - 1, Int(Double(steady.count) * q))].seconds * 1000) }
+                print("  after each site's first push (deltas only): \(steady.count) pushes, p50 \(p(0.5)) ms, p99 \(p(0.99)) ms, max \(p(1.0)) ms")
+            }
         }
     }
 
@@ -113,7 +121,9 @@ enum StoreLoad {
                         sites[i].pending = sites[i].encoder.records(state: sites[i].state, events: ev, at: t)
                     }
                     let push = StorePush(endpoint: endpoint, site: sites[i].name, key: sites[i].key, client: client, bandwidth: nil)
-                    if tally.push(push, sites[i].pending.map { $0.encoded() }) { sites[i].pending = [] }
+                    if tally.push(push, sites[i].pending.map { $0.encoded() }, first: sites[i].encoder.nextSeq <= UInt64(sites[i].pending.count) + 1) {
+                        sites[i].pending = []
+                    }
                     due[i] = due[i] + interval
                 }
             }
