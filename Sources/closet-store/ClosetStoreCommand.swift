@@ -55,9 +55,10 @@ struct ClosetStoreCommand {
         }
         let path = String(db.dropFirst(7))
         let keyFile = options["key-file"] ?? path + ".master-key"
+        let level = Logger.Level(rawValue: options["log-level"] ?? "info") ?? .info
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = Logger.Level(rawValue: options["log-level"] ?? "info") ?? .info
+            h.logLevel = level
             return h
         }
         let logger = Logger(label: "closet-store")
