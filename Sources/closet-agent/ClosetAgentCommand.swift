@@ -46,7 +46,12 @@ enum ClosetAgentMain {
             do {
                 let c = try loader(boards).load(path: path)
                 let devices = c.devices.map { "\($0.kind.rawValue) '\($0.name)' (\($0.driverName))" }
-                print("\(path): OK, site '\(c.site)', \(c.devices.count) devices: \(devices.joined(separator: ", "))")
+                var extras: [String] = []
+                if let u = c.uplink { extras.append("uplink to \(u.url), outbox \(u.outboxPath)") }
+                if let n = c.nutServer {
+                    extras.append("NUT server on \(n.listen.map { "\($0):\(n.port)" }.joined(separator: ", ")) (\(n.users.count) user\(n.users.count == 1 ? "" : "s"))")
+                }
+                print("\(path): OK, site '\(c.site)', \(c.devices.count) devices: \(devices.joined(separator: ", "))" + extras.map { "; " + $0 }.joined())
                 return 0
             } catch {
                 writeStandardError(error.description + "\n")
