@@ -7,6 +7,10 @@ public enum NUTLine {
 
     /// The words of a line, or nil when a quote is not closed or an escape is cut off.
     public static func split(_ line: some StringProtocol) -> [String]? {
+        // Most lines (GET VAR ups battery.charge) have no quotes or escapes: split the bytes.
+        if !line.utf8.contains(where: { $0 == 0x22 || $0 == 0x5C }) {
+            return line.utf8.split(whereSeparator: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }).map { String(decoding: $0, as: UTF8.self) }
+        }
         var words: [String] = []
         var word = ""
         var inWord = false

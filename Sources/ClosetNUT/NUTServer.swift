@@ -87,6 +87,7 @@ public final class NUTServer: Sendable {
         var clients: [Client] = []
         defer { for c in clients { close(c.fd) } }
         let maxOutput = 256 * 1024
+        var chunk = [UInt8](repeating: 0, count: 4096)
         while !stopping.load(ordering: .relaxed) {
             var fds = listeners.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             for c in clients {
@@ -120,7 +121,6 @@ public final class NUTServer: Sendable {
             for (k, c) in clients.enumerated() {
                 let revents = k + listeners.count < fds.count && fds[k + listeners.count].fd == c.fd ? fds[k + listeners.count].revents : 0
                 if revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
-                    var chunk = [UInt8](repeating: 0, count: 4096)
                     let got = chunk.withUnsafeMutableBytes { recv(c.fd, $0.baseAddress, $0.count, 0) }
                     if got <= 0 {
                         if got < 0 && (errno == EAGAIN || errno == EINTR) { continue }
@@ -139,7 +139,10 @@ public final class NUTServer: Sendable {
                         let outcome = c.session.handle(line, upses: upses, users: settings.users) { ups in
                             clients.filter { $0 !== c && $0.session.loggedIn == ups }.count + (own == ups ? 1 : 0)
                         }
-                        for reply in outcome.lines { c.output.append(contentsOf: Array((reply + "\n").utf8)) }
+                        for reply in outcome.lines {
+                            c.output.append(contentsOf: reply.utf8)
+                            c.output.append(0x0A)
+                        }
                         if let ups = outcome.forcedShutdown { onForcedShutdown(ups, c.peer) }
                         if outcome.close { c.closing = true }
                     }
