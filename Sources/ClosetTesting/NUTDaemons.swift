@@ -36,7 +36,7 @@ public final class NUTDaemons: @unchecked Sendable {
         driver = try ChildProcess(Self.dummyUPSPath, ["-a", ups, "-u", user, "-F"], logPath: tree.path("dummy-ups.log"), environment: environment)
         // upsd refuses to start until the driver's socket exists.
         let socket = tree.path("state/dummy-ups-\(ups)")
-        for _ in 0..<200 where !FileManager.default.fileExists(atPath: socket) { usleep(20_000) }
+        for _ in 0..<750 where !FileManager.default.fileExists(atPath: socket) { usleep(20_000) }
         try startUpsd()
     }
 
@@ -79,7 +79,7 @@ public final class NUTDaemons: @unchecked Sendable {
 
     public func startUpsd() throws {
         upsd = try ChildProcess(Self.upsdPath, ["-u", String(cString: getpwuid(getuid())!.pointee.pw_name), "-F"], logPath: tree.path("upsd.log"), environment: environment)
-        for _ in 0..<250 {
+        for _ in 0..<750 {  // 15 s: a loaded CI machine starts upsd slowly
             if let fd = try? connectLoopback(port) { close(fd); return }
             usleep(20_000)
         }

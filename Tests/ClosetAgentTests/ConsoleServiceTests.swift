@@ -41,7 +41,7 @@ final class NullModem: @unchecked Sendable {
 
     /// Types `text` and returns what the agent answered until `until` shows up. The blocking
     /// serial IO runs on a queue, not on a cooperative thread the agent needs.
-    func type(_ text: String, until marker: String, timeout: Duration = .seconds(10)) async throws -> String {
+    func type(_ text: String, until marker: String, timeout: Duration = .seconds(30)) async throws -> String {
         try await withCheckedThrowingContinuation { c in
             DispatchQueue.global().async { c.resume(with: Result { try self.typeBlocking(text, until: marker, timeout: timeout) }) }
         }
@@ -102,7 +102,7 @@ final class NullModem: @unchecked Sendable {
         #expect(try await b.type("help\r", until: "closet> ").contains("Cac lenh"), "the other console is unaffected")
         try await a.plugIn()  // ... and plugged back in: the agent reopens it within 2 s
         #expect(await a.waitForPrompt())
-        #expect(try await a.type("ups\r", until: "closet> ").contains("ups: none configured"))
+        #expect(try await a.type("ups\r", until: "closet> ", timeout: .seconds(30)).contains("ups: none configured"))
     }
 
     @Test func theLocalSocketGreetsWithTheStatusScreen() async throws {

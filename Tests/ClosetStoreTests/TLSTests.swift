@@ -24,7 +24,7 @@ import Testing
         var last: StorePush.Outcome = .failed("not tried")
         // The server may still be starting: retry connection refusals only.
         for _ in 0..<50 {
-            last = try await store.push([record()], client: try HTTPClient(caFile: ca, timeout: .seconds(5)), endpoint: endpoint)
+            last = try await store.push([record()], client: try HTTPClient(caFile: ca, timeout: .seconds(30)), endpoint: endpoint)
             if case .failed(let why) = last, why.contains("Connection refused") {
                 try await Task.sleep(for: .milliseconds(100))
                 continue
