@@ -169,7 +169,7 @@ struct NUTServerTests {
         func ask(_ fd: Int32, _ line: String) -> String {
             _ = Array((line + "\n").utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
             var buffer = [UInt8](repeating: 0, count: 4096)
-            var tv = timeval(tv_sec: 2, tv_usec: 0)
+            var tv = timeval(tv_sec: 10, tv_usec: 0)
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             return n > 0 ? String(decoding: buffer[..<n], as: UTF8.self) : ""
