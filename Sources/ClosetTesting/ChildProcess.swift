@@ -90,3 +90,19 @@ public func writeAtomically(_ path: String, _ text: String) throws {
     try text.write(toFile: temporary, atomically: false, encoding: .utf8)
     guard rename(temporary, path) == 0 else { throw TestSetupError("rename \(temporary): \(errno)") }
 }
+
+/// Runs a program to its end; its exit status, standard output and standard error.
+public func runProgram(_ executable: String, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = arguments
+    let out = Pipe()
+    let err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}

@@ -65,6 +65,22 @@ enum StoreLoad {
         }
     }
 
+    /// Runs `body` on `workers` threads, each with its share of `items` and its own HTTP
+    /// client; returns when all are done.
+    static func onWorkers<T: Sendable>(_ workers: Int, _ items: [T], timeout: Duration, _ body: @escaping @Sendable (Int, [T], HTTPClient) -> Void) {
+        let group = DispatchGroup()
+        for w in 0..<workers {
+            let mine = items.enumerated().filter { $0.offset % workers == w }.map(\.element)
+            group.enter()
+            Thread.detachNewThread {
+                defer { group.leave() }
+                guard let client = try? HTTPClient(timeout: timeout) else { return }
+                body(w, mine, client)
+            }
+        }
+        group.wait()
+    }
+
     struct Site {
         var name: String
         var key: [UInt8]
@@ -90,45 +106,37 @@ enum StoreLoad {
         let tally = Tally()
         let start = ContinuousClock.now
         let end = start + .seconds(seconds)
-        let group = DispatchGroup()
-        for w in 0..<workers {
-            let mine = all.enumerated().filter { $0.offset % workers == w }.map(\.element)
-            group.enter()
-            Thread.detachNewThread {
-                defer { group.leave() }
-                guard let client = try? HTTPClient(timeout: .seconds(30)) else { return }
-                var sites = mine.map { name, key in
+        onWorkers(workers, all, timeout: .seconds(30)) { w, mine, client in
+            var sites = mine.map { name, key in
+                let t = Timestamp(secondsSinceEpoch: Double(time(nil)))
+                let (state, events) = ReferenceCloset.state(at: t, site: name)
+                var e = RecordEncoder(site: "", boot: 1, nextSeq: 1)
+                let first = e.records(state: state, events: events, at: t)
+                return Site(name: name, key: key, encoder: e, state: state, pending: first)
+            }
+            // Spread the sites over the interval, as real closets are.
+            var due = sites.indices.map { i in start + interval * (Double(i * workers + w) / Double(max(1, all.count))) }
+            var step = 0
+            while true {
+                guard let i = due.indices.min(by: { due[$0] < due[$1] }), due[i] < end else { return }
+                let wait = ContinuousClock.now.duration(to: due[i])
+                if wait > .zero { usleep(UInt32(wait.nanoseconds / 1000)) }
+                step += 1
+                if sites[i].pending.isEmpty {
                     let t = Timestamp(secondsSinceEpoch: Double(time(nil)))
-                    let (state, events) = ReferenceCloset.state(at: t, site: name)
-                    var e = RecordEncoder(site: "", boot: 1, nextSeq: 1)
-                    let first = e.records(state: state, events: events, at: t)
-                    return Site(name: name, key: key, encoder: e, state: state, pending: first)
-                }
-                // Spread the sites over the interval, as real closets are.
-                var due = sites.indices.map { i in start + interval * (Double(i * workers + w) / Double(max(1, all.count))) }
-                var step = 0
-                while true {
-                    guard let i = due.indices.min(by: { due[$0] < due[$1] }), due[i] < end else { return }
-                    let wait = ContinuousClock.now.duration(to: due[i])
-                    if wait > .zero { usleep(UInt32(wait.nanoseconds / 1000)) }
-                    step += 1
-                    if sites[i].pending.isEmpty {
-                        let t = Timestamp(secondsSinceEpoch: Double(time(nil)))
-                        var ev: [Event] = []
-                        for p in ReferenceCloset.polls(at: t, temperature: 24 + Double(step % 20) * 0.2) where p.name.hasPrefix("probe") {
-                            ev += sites[i].state.apply(.readings(p.readings), device: p.name, at: t)
-                        }
-                        sites[i].pending = sites[i].encoder.records(state: sites[i].state, events: ev, at: t)
+                    var ev: [Event] = []
+                    for p in ReferenceCloset.polls(at: t, temperature: 24 + Double(step % 20) * 0.2) where p.name.hasPrefix("probe") {
+                        ev += sites[i].state.apply(.readings(p.readings), device: p.name, at: t)
                     }
-                    let push = StorePush(endpoint: endpoint, site: sites[i].name, key: sites[i].key, client: client, bandwidth: nil)
-                    if tally.push(push, sites[i].pending.map { $0.encoded() }, first: sites[i].encoder.nextSeq <= UInt64(sites[i].pending.count) + 1) {
-                        sites[i].pending = []
-                    }
-                    due[i] = due[i] + interval
+                    sites[i].pending = sites[i].encoder.records(state: sites[i].state, events: ev, at: t)
                 }
+                let push = StorePush(endpoint: endpoint, site: sites[i].name, key: sites[i].key, client: client, bandwidth: nil)
+                if tally.push(push, sites[i].pending.map { $0.encoded() }, first: sites[i].encoder.nextSeq <= UInt64(sites[i].pending.count) + 1) {
+                    sites[i].pending = []
+                }
+                due[i] = due[i] + interval
             }
         }
-        group.wait()
         tally.report("steady: \(all.count) sites every \(interval.compactDescription) for \(seconds) s", since: start)
     }
 
@@ -141,22 +149,14 @@ enum StoreLoad {
         // The week is built once and sent by every site (each under its own name and key).
         let week = ClosetBench.week(backlog).map { $0.encoded() }
         let start = ContinuousClock.now
-        let group = DispatchGroup()
-        for w in 0..<workers {
-            let mine = all.enumerated().filter { $0.offset % workers == w }.map(\.element)
-            group.enter()
-            Thread.detachNewThread {
-                defer { group.leave() }
-                guard let client = try? HTTPClient(timeout: .seconds(60)) else { return }
-                for (name, key) in mine {
-                    let push = StorePush(endpoint: endpoint, site: name, key: key, client: client, bandwidth: nil)
-                    for chunk in stride(from: 0, to: week.count, by: batch) {
-                        _ = tally.push(push, Array(week[chunk..<min(chunk + batch, week.count)]))
-                    }
+        onWorkers(workers, all, timeout: .seconds(60)) { _, mine, client in
+            for (name, key) in mine {
+                let push = StorePush(endpoint: endpoint, site: name, key: key, client: client, bandwidth: nil)
+                for chunk in stride(from: 0, to: week.count, by: batch) {
+                    _ = tally.push(push, Array(week[chunk..<min(chunk + batch, week.count)]))
                 }
             }
         }
-        group.wait()
         tally.report("burst: \(all.count) sites x \(backlog) records in batches of \(batch)", since: start)
     }
 

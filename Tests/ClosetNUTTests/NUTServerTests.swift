@@ -132,20 +132,10 @@ struct NUTServerTests {
         return (server, port)
     }
 
+    /// stdout: the answer; stderr: upsc's errors (and its "Init SSL" notice).
     func upsc(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/upsc")
-        p.arguments = arguments
-        // stdout: the answer; stderr: upsc's errors, and its "Init SSL" notice.
-        let output = Pipe()
-        let errors = Pipe()
-        p.standardOutput = output
-        p.standardError = errors
-        try p.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: p.terminationStatus == 0 ? data : message, as: UTF8.self))
+        let r = try runProgram("/usr/bin/upsc", arguments)
+        return (r.status, r.status == 0 ? r.out : r.err)
     }
 
     @Test func stockUpscReadsTheAgentsUPS() throws {
