@@ -108,15 +108,6 @@ extension SQLiteBackend {
             }
         }
     }
-
-    /// Port changes of a site since `from`, newest first.
-    public func portChanges(site: String, from: Int64, limit: Int = 200) async throws -> [(time: Int64, device: String, port: Int, name: String, state: Int)] {
-        try await run { db in
-            try db.prepare(
-                "SELECT p.time, p.device, p.port, p.name, p.state FROM port_changes p JOIN sites s ON s.id = p.site_id WHERE s.name = ? AND p.time >= ? ORDER BY p.time DESC LIMIT ?"
-            ).rows([.text(site), .integer(from), .integer(Int64(limit))]) { (time: $0.int(0), device: $0.text(1), port: Int($0.int(2)), name: $0.text(3), state: Int($0.int(4))) }
-        }
-    }
 }
 
 extension SQLiteBackend {

@@ -145,9 +145,17 @@ struct ClosetStoreCommand {
                 let silentAfter = Int64(options["silent-after"] ?? "60") ?? 60
                 let server = StoreServer(backend: backend, vault: vault, logger: logger, now: now)
                 let app = try server.application(host: host, port: port, tls: tls)
-                let watch = SilenceWatch(backend: backend, after: silentAfter, logger: logger, now: now)
                 guard let rawDays = Int64(options["raw-days"] ?? "30"), rawDays >= 1 else { fail("--raw-days: a whole number of days, at least 1") }
-                let retention = Retention(backend: backend, rawDays: rawDays, logger: logger, now: now)
+                let watch = Periodic(name: "silence check", every: .seconds(5), logger: logger) {
+                    for name in try await backend.markSilent(now: now(), after: silentAfter) {
+                        logger.warning("site '\(name)' is silent: no report for more than \(silentAfter) s")
+                    }
+                }
+                // Raw readings for rawDays, hourly min/mean/max after that.
+                let retention = Periodic(name: "retention", every: .seconds(3600), logger: logger) {
+                    let folded = try await backend.downsample(before: now() - rawDays * 86_400)
+                    if folded > 0 { logger.info("retention: \(folded) readings older than \(rawDays) days folded into hourly values") }
+                }
                 logger.info("closet-store on \(tls == nil ? "http" : "https")://\(listen), database \(db)")
                 let group = ServiceGroup(
                     configuration: .init(
@@ -175,45 +183,24 @@ struct ClosetStoreCommand {
     }
 }
 
-/// Marks sites silent that stopped reporting.
-struct SilenceWatch: Service {
-    let backend: SQLiteBackend
-    let after: Int64
+/// A store chore run at start and then every `every` until shutdown (silence checks,
+/// retention). A failing run is logged; the next one comes anyway.
+struct Periodic: Service {
+    let name: String
+    let every: Duration
     let logger: Logger
-    let now: @Sendable () -> Int64
+    let work: @Sendable () async throws -> Void
 
     func run() async throws {
         // Cancelled (the server failed to start) or shutting down: stop; a sleep that throws
         // must not turn this loop into a spin.
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                for name in try await backend.markSilent(now: now(), after: after) {
-                    logger.warning("site '\(name)' is silent: no report for more than \(after) s")
-                }
+                try await work()
             } catch {
-                logger.error("silence check: \(error)")
+                logger.error("\(name): \(error)")
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(5)) }
-        }
-    }
-}
-
-/// Keeps raw readings for `rawDays`, hourly min/mean/max after that; runs at start and hourly.
-struct Retention: Service {
-    let backend: SQLiteBackend
-    let rawDays: Int64
-    let logger: Logger
-    let now: @Sendable () -> Int64
-
-    func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                let folded = try await backend.downsample(before: now() - rawDays * 86_400)
-                if folded > 0 { logger.info("retention: \(folded) readings older than \(rawDays) days folded into hourly values") }
-            } catch {
-                logger.error("retention: \(error)")
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: every) }
         }
     }
 }
