@@ -134,6 +134,19 @@ public final class SQLiteDatabase: @unchecked Sendable {
             return out
         }
 
+        public var columnCount: Int32 { sqlite3_column_count(stmt) }
+
+        /// A column as whatever type SQLite holds it in.
+        public func value(_ column: Int32) -> Value {
+            switch sqlite3_column_type(stmt, column) {
+            case SQLITE_INTEGER: .integer(int(column))
+            case SQLITE_FLOAT: .real(double(column))
+            case SQLITE_TEXT: .text(text(column))
+            case SQLITE_BLOB: .blob(blob(column))
+            default: .null
+            }
+        }
+
         public func int(_ column: Int32) -> Int64 { sqlite3_column_int64(stmt, column) }
         public func double(_ column: Int32) -> Double { sqlite3_column_double(stmt, column) }
         public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(stmt, column) == SQLITE_NULL }

@@ -57,6 +57,10 @@ public enum IngestDecoder {
             throw IngestRejection(400, "malformed batch: \(error)")
         }
         guard batch.site == site else { throw IngestRejection(400, "batch is for site '\(batch.site)', signed as '\(site)'") }
+        // The database keeps 64-bit signed integers.
+        guard batch.thinned <= UInt64(Int64.max), batch.refused <= UInt64(Int64.max) else {
+            throw IngestRejection(400, "thinned/refused counts out of range (\(batch.thinned), \(batch.refused))")
+        }
         var records: [WireRecord] = []
         for (i, bytes) in batch.records.enumerated() {
             do {
@@ -65,6 +69,7 @@ public enum IngestDecoder {
                     throw IngestRejection(400, "record \(i) (seq \(r.seq)) has version \(r.version); this store reads up to \(WireRecord.currentVersion)")
                 }
                 guard r.seq > 0 else { throw IngestRejection(400, "record \(i) has no sequence number") }
+                guard r.seq <= UInt64(Int64.max) else { throw IngestRejection(400, "record \(i) has sequence number \(r.seq), over 2^63 - 1") }
                 guard r.site.isEmpty || r.site == site else { throw IngestRejection(400, "record \(r.seq) names site '\(r.site)'") }
                 records.append(r)
             } catch let e as IngestRejection {

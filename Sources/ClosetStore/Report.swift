@@ -1,5 +1,4 @@
 import ClosetModel
-import ClosetSQLite
 
 /// The yearly IT infrastructure report's figures, per site and calendar month (UTC): UPS
 /// outages and minutes on battery, minutes each port that matters was down, backup trouble,
@@ -113,12 +112,13 @@ public enum MonthIntervals {
     }
 }
 
-extension SQLiteBackend {
+extension StoreBackend {
     /// The monthly figures of every site (not revoked) for `from..<to`.
     public func report(from: Int64, to: Int64) async throws -> MonthlyReport {
-        try await run { db in
+        let insertOrder = dialect.insertOrder
+        return try await read { c in
             var rows: [MonthlyReport.Row] = []
-            let sites = try db.prepare("SELECT id, name FROM sites WHERE revoked IS NULL ORDER BY name").rows([]) { (id: $0.int(0), name: $0.text(1)) }
+            let sites = try await c.query("SELECT id, name FROM sites WHERE revoked IS NULL ORDER BY name").map { (id: $0.int(0), name: $0.text(1)) }
             var months: [String] = []
             var t = from
             while t < to {
@@ -127,19 +127,19 @@ extension SQLiteBackend {
             }
             for site in sites {
                 var byMonth = Dictionary(uniqueKeysWithValues: months.map { ($0, MonthlyReport.Row(site: site.name, month: $0)) })
-                let id = SQLiteDatabase.Statement.Value.integer(site.id)
+                let id = SQLValue.integer(site.id)
                 // UPS on battery: ups.status flag values (OB is bit 1), per UPS.
-                let status = try db.prepare(
-                    "SELECT device, time, value FROM readings WHERE site_id = ? AND variable = 'ups.status' AND time < ? ORDER BY time, rowid"
-                ).rows([id, .integer(to)]) { (time: $0.int(1), key: $0.text(0), bad: Int($0.double(2)) & Int(UPSStatus.onBattery.rawValue) != 0) }
+                let status = try await c.query(
+                    "SELECT device, time, value FROM readings WHERE site_id = ? AND variable = 'ups.status' AND time < ? ORDER BY time, \(insertOrder)", [id, .integer(to)]
+                ).map { (time: $0.int(1), key: $0.text(0), bad: Int($0.double(2)) & Int(UPSStatus.onBattery.rawValue) != 0) }
                 for (month, v) in MonthIntervals.byMonth(status, from: from, to: to) where byMonth[month] != nil {
                     byMonth[month]!.upsOutages = v.entries
                     byMonth[month]!.upsMinutesOnBattery = Double(v.seconds) / 60
                 }
                 // Ports that matter: their health events (a desk port going down is not one).
-                let health = try db.prepare(
-                    "SELECT device, variable, time, level FROM events WHERE site_id = ? AND kind = 'health' AND time < ? AND device IS NOT NULL ORDER BY time, id"
-                ).rows([id, .integer(to)]) { (device: $0.text(0), variable: $0.text(1), time: $0.int(2), level: Int($0.int(3))) }
+                let health = try await c.query(
+                    "SELECT device, variable, time, level FROM events WHERE site_id = ? AND kind = 'health' AND time < ? AND device IS NOT NULL ORDER BY time, id", [id, .integer(to)]
+                ).map { (device: $0.text(0), variable: $0.text(1), time: $0.int(2), level: Int($0.int(3))) }
                 let ports = health.filter { $0.variable.hasPrefix("port.") && $0.variable.hasSuffix(".oper") }
                 for key in Set(ports.map { "\($0.device) \($0.variable)" }) {
                     let changes = ports.filter { "\($0.device) \($0.variable)" == key }.map { (time: $0.time, key: key, bad: $0.level >= 2) }
@@ -153,9 +153,9 @@ extension SQLiteBackend {
                     byMonth[month]!.backupProblemMinutes = Double(v.seconds) / 60
                 }
                 // A missed run raises backup.missed (older misses leave its window later).
-                let missed = try db.prepare(
-                    "SELECT device, time, value FROM readings WHERE site_id = ? AND variable = 'backup.missed' AND time < ? ORDER BY time, rowid"
-                ).rows([id, .integer(to)]) { (device: $0.text(0), time: $0.int(1), value: $0.double(2)) }
+                let missed = try await c.query(
+                    "SELECT device, time, value FROM readings WHERE site_id = ? AND variable = 'backup.missed' AND time < ? ORDER BY time, \(insertOrder)", [id, .integer(to)]
+                ).map { (device: $0.text(0), time: $0.int(1), value: $0.double(2)) }
                 var last: [String: Double] = [:]
                 for m in missed {
                     if let before = last[m.device], m.value > before, m.time >= from, byMonth[MonthIntervals.month(m.time)] != nil {
@@ -163,17 +163,17 @@ extension SQLiteBackend {
                     }
                     last[m.device] = m.value
                 }
-                for (month, value) in try db.prepare(
+                for (month, value) in try await c.query(
                     """
                     SELECT time, value FROM readings WHERE site_id = ?1 AND variable = 'ambient.temperature' AND time >= ?2 AND time < ?3
                     UNION ALL SELECT hour, max FROM readings_hourly WHERE site_id = ?1 AND variable = 'ambient.temperature' AND hour >= ?2 AND hour < ?3
-                    """
-                ).rows([id, .integer(from), .integer(to)], { (MonthIntervals.month($0.int(0)), $0.double(1)) }) where byMonth[month] != nil {
+                    """, [id, .integer(from), .integer(to)]
+                ).map({ (MonthIntervals.month($0.int(0)), $0.double(1)) }) where byMonth[month] != nil {
                     byMonth[month]!.maxAmbientTemperature = max(byMonth[month]!.maxAmbientTemperature ?? value, value)
                 }
-                let silence = try db.prepare(
-                    "SELECT time, new FROM events WHERE site_id = ? AND kind = 'silence' AND time < ? ORDER BY time, id"
-                ).rows([id, .integer(to)]) { (time: $0.int(0), key: "site", bad: $0.text(1) == "silent") }
+                let silence = try await c.query(
+                    "SELECT time, new FROM events WHERE site_id = ? AND kind = 'silence' AND time < ? ORDER BY time, id", [id, .integer(to)]
+                ).map { (time: $0.int(0), key: "site", bad: $0.text(1) == "silent") }
                 for (month, v) in MonthIntervals.byMonth(silence, from: from, to: to) where byMonth[month] != nil {
                     byMonth[month]!.minutesSilent = Double(v.seconds) / 60
                 }

@@ -1,4 +1,3 @@
-import ClosetSQLite
 import ClosetWire
 
 /// A site's latest state as the dashboard and the API show it, rebuilt from its stored
@@ -46,27 +45,25 @@ public struct HistoryPoint: Sendable, Hashable {
     public var max: Double
 }
 
-extension SQLiteBackend {
+extension StoreBackend {
     /// The latest state of `name`; nil for an unknown site.
     public func siteView(name: String) async throws -> SiteView? {
-        try await run { db in
+        try await read { c in
             guard
-                let row = try db.prepare(
-                    "SELECT s.id, st.dictionary, st.state_seq, st.snapshot, st.time, st.received, COALESCE(st.silent, 0), st.level, st.problem FROM sites s LEFT JOIN site_state st ON st.site_id = s.id WHERE s.name = ?"
-                ).rows([.text(name)], {
-                    (
-                        id: $0.int(0), dict: $0.isNull(1) ? nil : $0.int(1), seq: $0.isNull(2) ? nil : UInt64($0.int(2)), snapshot: $0.isNull(3) ? nil : $0.blob(3),
-                        time: $0.isNull(4) ? nil : $0.int(4), received: $0.isNull(5) ? nil : $0.int(5), silent: $0.int(6) != 0,
-                        level: $0.isNull(7) ? nil : Int($0.int(7)), problem: $0.isNull(8) ? nil : $0.text(8)
-                    )
-                }).first
+                let row = try await c.query(
+                    "SELECT s.id, st.dictionary, st.state_seq, st.snapshot, st.time, st.received, COALESCE(st.silent, 0), st.level, st.problem FROM sites s LEFT JOIN site_state st ON st.site_id = s.id WHERE s.name = ?",
+                    [.text(name)]
+                ).first
             else { return nil }
-            var view = SiteView(name: name, time: row.time, received: row.received, silent: row.silent, level: row.level, problem: row.problem, devices: [])
-            guard let dict = row.dict, let seq = row.seq, let snapshot = row.snapshot,
-                let body = try db.prepare("SELECT body FROM dictionaries WHERE site_id = ? AND id = ?").rows([.integer(row.id), .integer(dict)], { $0.blob(0) }).first,
-                case .dictionary(let d) = try WireRecord(decoding: body).body, case .full(let s) = try WireRecord(decoding: snapshot).body
+            func optional(_ i: Int) -> Int64? { row.isNull(i) ? nil : row.int(i) }
+            var view = SiteView(
+                name: name, time: optional(4), received: optional(5), silent: row.int(6) != 0, level: optional(7).map { Int($0) },
+                problem: row.isNull(8) ? nil : row.text(8), devices: [])
+            guard let dict = optional(1), let seq = optional(2), !row.isNull(3),
+                let body = try await c.query("SELECT body FROM dictionaries WHERE site_id = ? AND id = ?", [.integer(row.int(0)), .integer(dict)]).first?.blob(0),
+                case .dictionary(let d) = try WireRecord(decoding: body).body, case .full(let s) = try WireRecord(decoding: row.blob(3)).body
             else { return view }
-            let replica = Replica(dictionary: d, full: s, seq: seq)
+            let replica = Replica(dictionary: d, full: s, seq: UInt64(bitPattern: seq))
             var devices = d.devices.enumerated().map { i, dev in
                 let level = i < replica.state.levels.count ? replica.state.levels[i] : 1
                 return SiteView.Device(name: dev.name, kind: dev.kind, driver: dev.driver, level: Int(level & 3), stale: level & 4 != 0, readings: [], ports: [])
@@ -91,37 +88,37 @@ extension SQLiteBackend {
     public func history(site: String, device: String, variable: String, from: Int64, to: Int64, buckets: Int) async throws -> [HistoryPoint] {
         let width = max(1, (to - from) / Int64(max(1, buckets)))
         let last = Int64(max(1, buckets) - 1)
-        return try await run { db in
-            guard let id = try db.prepare("SELECT id FROM sites WHERE name = ?").rows([.text(site)], { $0.int(0) }).first else { return [] }
-            return try db.prepare(
+        return try await read { c in
+            guard let id = try await c.query("SELECT id FROM sites WHERE name = ?", [.text(site)]).first?.int(0) else { return [] }
+            // The last slice also takes `to` itself.
+            return try await c.query(
                 """
-                SELECT b, MIN(lo), SUM(total) / SUM(n), MAX(hi) FROM (
-                    SELECT MIN((time - ?1) / ?2, ?3) AS b, value AS lo, value AS total, 1 AS n, value AS hi FROM readings
-                    WHERE site_id = ?4 AND device = ?5 AND variable = ?6 AND time >= ?1 AND time <= ?7
+                SELECT b, MIN(lo), SUM(total) / CAST(SUM(n) AS DOUBLE PRECISION), MAX(hi) FROM (
+                    SELECT CASE WHEN time >= ?3 THEN ?4 ELSE (time - ?1) / ?2 END AS b, value AS lo, value AS total, 1 AS n, value AS hi FROM readings
+                    WHERE site_id = ?5 AND device = ?6 AND variable = ?7 AND time >= ?1 AND time <= ?8
                     UNION ALL
-                    SELECT MIN((hour - ?1) / ?2, ?3), min, mean * count, count, max FROM readings_hourly
-                    WHERE site_id = ?4 AND device = ?5 AND variable = ?6 AND hour >= ?1 AND hour <= ?7
-                ) GROUP BY b ORDER BY b
-                """
-            ).rows([.integer(from), .integer(width), .integer(last), .integer(id), .text(device), .text(variable), .integer(to)]) {
+                    SELECT CASE WHEN hour >= ?3 THEN ?4 ELSE (hour - ?1) / ?2 END, min, mean * count, count, max FROM readings_hourly
+                    WHERE site_id = ?5 AND device = ?6 AND variable = ?7 AND hour >= ?1 AND hour <= ?8
+                ) AS slices GROUP BY b ORDER BY b
+                """, [.integer(from), .integer(width), .integer(from + last * width), .integer(last), .integer(id), .text(device), .text(variable), .integer(to)]
+            ).map {
                 HistoryPoint(time: from + $0.int(0) * width + width / 2, min: $0.double(1), mean: $0.double(2), max: $0.double(3))
             }
         }
     }
 }
 
-extension SQLiteBackend {
+extension StoreBackend {
     /// How many port changes fell in each of `buckets` slices of `from..<to` (only slices
     /// with changes), for the port-changes chart.
     public func portChangeCounts(site: String, from: Int64, to: Int64, buckets: Int) async throws -> [(time: Int64, count: Int)] {
         let width = max(1, (to - from) / Int64(max(1, buckets)))
-        return try await run { db in
-            try db.prepare(
-                """
-                SELECT MIN((p.time - ?) / ?, ?) AS b, COUNT(*) FROM port_changes p JOIN sites s ON s.id = p.site_id
-                WHERE s.name = ? AND p.time >= ? AND p.time <= ? GROUP BY b ORDER BY b
-                """
-            ).rows([.integer(from), .integer(width), .integer(Int64(max(1, buckets) - 1)), .text(site), .integer(from), .integer(to)]) { (time: from + $0.int(0) * width + width / 2, count: Int($0.int(1))) }
-        }
+        let last = Int64(max(1, buckets) - 1)
+        return try await query(
+            """
+            SELECT CASE WHEN p.time >= ?3 THEN ?4 ELSE (p.time - ?1) / ?2 END AS b, COUNT(*) FROM port_changes p JOIN sites s ON s.id = p.site_id
+            WHERE s.name = ?5 AND p.time >= ?1 AND p.time <= ?6 GROUP BY b ORDER BY b
+            """, [.integer(from), .integer(width), .integer(from + last * width), .integer(last), .text(site), .integer(to)]
+        ).map { (time: from + $0.int(0) * width + width / 2, count: Int($0.int(1))) }
     }
 }

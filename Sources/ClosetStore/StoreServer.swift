@@ -9,7 +9,7 @@ import NIOSSL
 
 /// The store's HTTP side: verified ingest, the dashboard, the APIs.
 public struct StoreServer: Sendable {
-    public var backend: SQLiteBackend
+    public var backend: StoreBackend
     public var vault: KeyVault
     public var logger: Logger
     /// Seconds since the epoch; injected in tests.
@@ -18,7 +18,7 @@ public struct StoreServer: Sendable {
 
     /// `rate`: pushes a site may make per second, and the burst above that.
     public init(
-        backend: SQLiteBackend, vault: KeyVault, logger: Logger, rate: (perSecond: Double, burst: Double) = (5, 20),
+        backend: StoreBackend, vault: KeyVault, logger: Logger, rate: (perSecond: Double, burst: Double) = (5, 20),
         now: @escaping @Sendable () -> Int64
     ) {
         self.backend = backend

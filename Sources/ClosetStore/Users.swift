@@ -62,38 +62,34 @@ public enum Passwords {
     }
 }
 
-extension SQLiteBackend {
+extension StoreBackend {
     public func addUser(name: String, password: String, now: Int64) async throws {
         let salt = randomBytes(16)
         let hash = Passwords.hash(password, salt: salt)
-        try await run { db in
-            try db.prepare("INSERT INTO users (name, salt, hash, iterations, created) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET salt = excluded.salt, hash = excluded.hash, iterations = excluded.iterations")
-                .run([.text(name), .blob(salt), .blob(hash), .integer(Int64(Passwords.iterations)), .integer(now)])
+        try await write { c in
+            try await c.query(
+                "INSERT INTO users (name, salt, hash, iterations, created) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET salt = excluded.salt, hash = excluded.hash, iterations = excluded.iterations",
+                [.text(name), .blob(salt), .blob(hash), .integer(Int64(Passwords.iterations)), .integer(now)])
         }
     }
 
     public func removeUser(name: String) async throws -> Bool {
-        try await run { db in
-            try db.prepare("DELETE FROM users WHERE name = ?").run([.text(name)])
-            return db.changes > 0
-        }
+        try await write { c in try await c.query("DELETE FROM users WHERE name = ? RETURNING name", [.text(name)]) }.count > 0
     }
 
     public func users() async throws -> [String] {
-        try await run { db in try db.prepare("SELECT name FROM users ORDER BY name").rows([]) { $0.text(0) } }
+        try await query("SELECT name FROM users ORDER BY name").map { $0.text(0) }
     }
 
     /// Whether the pages need a login at all (any user defined).
     public func hasUsers() async throws -> Bool {
-        try await run { db in (try db.prepare("SELECT COUNT(*) FROM users").rows([]) { $0.int(0) }.first ?? 0) > 0 }
+        (try await query("SELECT COUNT(*) FROM users").first?.int(0) ?? 0) > 0
     }
 
     public func checkUser(name: String, password: String) async throws -> Bool {
-        guard let row = try await run({ db in
-            try db.prepare("SELECT salt, hash, iterations FROM users WHERE name = ?").rows([.text(name)]) { ($0.blob(0), $0.blob(1), Int($0.int(2))) }.first
-        }) else { return false }
-        let computed = Passwords.hash(password, salt: row.0, iterations: row.2)
-        return RequestSigning.matches(hex(computed), hex(row.1))
+        guard let row = try await query("SELECT salt, hash, iterations FROM users WHERE name = ?", [.text(name)]).first else { return false }
+        let computed = Passwords.hash(password, salt: row.blob(0), iterations: Int(row.int(2)))
+        return RequestSigning.matches(hex(computed), hex(row.blob(1)))
     }
 }
 
@@ -102,7 +98,7 @@ extension SQLiteBackend {
 /// a dashboard's refresh or a Prometheus scrape does not pay PBKDF2 each time.
 struct ReadOnlyLogin: RouterMiddleware {
     typealias Context = BasicRequestContext
-    let backend: SQLiteBackend
+    let backend: StoreBackend
     let now: @Sendable () -> Int64
     let cache = LoginCache()
 

@@ -18,7 +18,7 @@ enum StoreLoad {
     /// Creates `count` sites `load-0001`... in the store's database and writes their keys
     /// (`NAME HEX` lines) to `keysFile`.
     static func setup(db: String, keyFile: String, count: Int, keysFile: String) async throws {
-        let backend = try SQLiteBackend(path: db)
+        let backend = try StoreBackend.open(db)
         _ = try await backend.migrate()
         let vault = try KeyVault.open(path: keyFile, create: true)
         var lines = ""

@@ -16,8 +16,8 @@ struct ClosetStoreCommand {
         closet-store: the central store for closet agents.
 
         USAGE:
-          closet-store serve   [--db sqlite:PATH] [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE] [--key-file FILE] [--silent-after SECONDS] [--raw-days N]
-          closet-store migrate [--db sqlite:PATH]
+          closet-store serve   [--db sqlite:PATH|postgres://...] [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE] [--key-file FILE] [--silent-after SECONDS] [--raw-days N]
+          closet-store migrate [--db sqlite:PATH|postgres://...]
           closet-store site add NAME [--db ...] [--key-file FILE] [--url URL]
           closet-store site list [--db ...]
           closet-store site revoke NAME [--db ...]
@@ -26,7 +26,10 @@ struct ClosetStoreCommand {
           closet-store report --from YYYY-MM-DD --to YYYY-MM-DD [--format csv|html] [--db ...]
 
         --db defaults to sqlite:/var/lib/closet-store/store.db; --key-file (the master key that
-        encrypts site keys) defaults to the database path + ".master-key".
+        encrypts site keys) defaults to the database path + ".master-key" with SQLite and must
+        be given with PostgreSQL (every instance sharing the database needs the same file).
+        postgres://USER:PASSWORD@HOST:PORT/DATABASE takes ?sslmode=disable|prefer|require|verify-full,
+        sslrootcert=FILE, host=SOCKET-DIRECTORY and pool=N (connections per instance, 16).
 
         """
 
@@ -50,11 +53,11 @@ struct ClosetStoreCommand {
         let known: Set<String> = ["db", "listen", "tls-cert", "tls-key", "key-file", "silent-after", "url", "log-level", "from", "to", "format", "raw-days"]
         if let bad = options.keys.first(where: { !known.contains($0) }) { fail("unknown option --\(bad)\n\n\(usage)") }
         let db = options["db"] ?? "sqlite:/var/lib/closet-store/store.db"
-        guard db.hasPrefix("sqlite:") else {
-            fail("--db \(db): only sqlite:PATH is available in this build (postgres:// is planned; see README)")
+        let isPostgres = db.hasPrefix("postgres://") || db.hasPrefix("postgresql://")
+        guard db.hasPrefix("sqlite:") || isPostgres else { fail("--db \(db): sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE") }
+        guard let keyFile = options["key-file"] ?? (isPostgres ? nil : String(db.dropFirst(7)) + ".master-key") else {
+            fail("--key-file: with PostgreSQL, give the master key file (the same one on every instance)")
         }
-        let path = String(db.dropFirst(7))
-        let keyFile = options["key-file"] ?? path + ".master-key"
         let level = Logger.Level(rawValue: options["log-level"] ?? "info") ?? .info
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)
@@ -63,12 +66,12 @@ struct ClosetStoreCommand {
         }
         let logger = Logger(label: "closet-store")
         do {
-            let backend = try SQLiteBackend(path: path)
+            let backend = try StoreBackend.open(db, logger: logger)
             _ = try await backend.migrate()
             let now: @Sendable () -> Int64 = { Int64(time(nil)) }
             switch positional.first {
             case "migrate":
-                print("closet-store: \(db) is at schema version \(try await backend.migrate())")
+                print("closet-store: \(backend.database) is at schema version \(try await backend.migrate())")
             case "site":
                 switch (positional.dropFirst().first, positional.dropFirst(2).first) {
                 case ("add", let name?):
@@ -150,13 +153,14 @@ struct ClosetStoreCommand {
                     for name in try await backend.markSilent(now: now(), after: silentAfter) {
                         logger.warning("site '\(name)' is silent: no report for more than \(silentAfter) s")
                     }
+                    try await backend.pruneNonces(now: now())
                 }
                 // Raw readings for rawDays, hourly min/mean/max after that.
                 let retention = Periodic(name: "retention", every: .seconds(3600), logger: logger) {
                     let folded = try await backend.downsample(before: now() - rawDays * 86_400)
                     if folded > 0 { logger.info("retention: \(folded) readings older than \(rawDays) days folded into hourly values") }
                 }
-                logger.info("closet-store on \(tls == nil ? "http" : "https")://\(listen), database \(db)")
+                logger.info("closet-store on \(tls == nil ? "http" : "https")://\(listen), database \(backend.database)")
                 let group = ServiceGroup(
                     configuration: .init(
                         services: [.init(service: app), .init(service: watch), .init(service: retention)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -164,6 +168,7 @@ struct ClosetStoreCommand {
             default:
                 fail("unknown command '\(positional[0])'\n\n\(usage)")
             }
+            await backend.close()
         } catch {
             fail("\(error)")
         }

@@ -15,8 +15,8 @@ import Testing
         return (reply.status, reply.headers["content-type"] ?? "", String(decoding: reply.body, as: UTF8.self))
     }
 
-    func filledStore() async throws -> StoreFixture {
-        let store = try await StoreFixture()
+    func filledStore(_ engine: StoreEngine = .sqlite) async throws -> StoreFixture {
+        let store = try await StoreFixture(engine: engine)
         let t0 = Timestamp(secondsSinceEpoch: Double(store.clock.now() - 3600))
         var e = RecordEncoder(site: "", boot: 1, nextSeq: 1)
         var (state, events) = ReferenceCloset.state(at: t0)
@@ -35,8 +35,8 @@ import Testing
         return store
     }
 
-    @Test func theOverviewAndTheSitePageShowTheClosetWithItsPortsAndCharts() async throws {
-        let store = try await filledStore()
+    @Test(arguments: StoreEngine.allCases) func theOverviewAndTheSitePageShowTheClosetWithItsPortsAndCharts(_ engine: StoreEngine) async throws {
+        let store = try await filledStore(engine)
         defer { store.stop() }
         let overview = try await get(store, "/")
         #expect(overview.status == 200 && overview.type.hasPrefix("text/html"))
@@ -55,8 +55,8 @@ import Testing
         #expect(try await get(store, "/sites/nosuch").status == 404)
     }
 
-    @Test func theJSONAPIGivesSitesStateEventsAndHistory() async throws {
-        let store = try await filledStore()
+    @Test(arguments: StoreEngine.allCases) func theJSONAPIGivesSitesStateEventsAndHistory(_ engine: StoreEngine) async throws {
+        let store = try await filledStore(engine)
         defer { store.stop() }
         let sites = try await get(store, "/v1/sites")
         #expect(sites.type == "application/json")
@@ -73,8 +73,8 @@ import Testing
         #expect(try await get(store, "/v1/sites/nosuch").status == 404)
     }
 
-    @Test func prometheusGetsEachSitesLatestValues() async throws {
-        let store = try await filledStore()
+    @Test(arguments: StoreEngine.allCases) func prometheusGetsEachSitesLatestValues(_ engine: StoreEngine) async throws {
+        let store = try await filledStore(engine)
         defer { store.stop() }
         let metrics = try await get(store, "/metrics")
         #expect(metrics.type.hasPrefix("text/plain; version=0.0.4"))
@@ -143,8 +143,8 @@ struct DashboardInChromiumTests {
         return out
     }
 
-    @Test func withAUserEverythingButIngestAndHealthNeedsTheLogin() async throws {
-        let store = try await StoreFixture()
+    @Test(arguments: StoreEngine.allCases) func withAUserEverythingButIngestAndHealthNeedsTheLogin(_ engine: StoreEngine) async throws {
+        let store = try await StoreFixture(engine: engine)
         defer { store.stop() }
         #expect(try await get(store, "/") == 200, "no user defined: open")
         try await store.backend.addUser(name: "centre", password: "s3cret-pass", now: 0)

@@ -23,8 +23,8 @@ import Testing
         return (first, e.records(state: s2, events: ev, at: t1))
     }
 
-    @Test func aValidBatchIsStoredAndAppliedOnce() async throws {
-        let store = try await StoreFixture()
+    @Test(arguments: StoreEngine.allCases) func aValidBatchIsStoredAndAppliedOnce(_ engine: StoreEngine) async throws {
+        let store = try await StoreFixture(engine: engine)
         defer { store.stop() }
         let (first, second) = referenceRecords()
         let outcome = try await store.push(first)
@@ -50,8 +50,8 @@ import Testing
         #expect(try await store.backend.count("readings", site: store.site) == readings)
     }
 
-    @Test func aClockSteppedBackChangesTimesNotOrder() async throws {
-        let store = try await StoreFixture()
+    @Test(arguments: StoreEngine.allCases) func aClockSteppedBackChangesTimesNotOrder(_ engine: StoreEngine) async throws {
+        let store = try await StoreFixture(engine: engine)
         defer { store.stop() }
         var e = RecordEncoder(site: "", boot: 1, nextSeq: 1)
         var (state, events0) = ReferenceCloset.state(at: t0)
@@ -69,8 +69,8 @@ import Testing
         #expect(try await store.backend.latest(site: store.site, device: "probe-rack1", variable: "ambient.temperature") == 28)
     }
 
-    @Test func aDeltaBeforeAnySnapshotAsksForAResync() async throws {
-        let store = try await StoreFixture()
+    @Test(arguments: StoreEngine.allCases) func aDeltaBeforeAnySnapshotAsksForAResync(_ engine: StoreEngine) async throws {
+        let store = try await StoreFixture(engine: engine)
         defer { store.stop() }
         let (_, second) = referenceRecords()
         guard case .stored(_, _, let resync) = try await store.push(second) else { Issue.record("not stored"); return }
@@ -78,8 +78,8 @@ import Testing
         #expect(try await store.backend.count("readings", site: store.site) == 0)
     }
 
-    @Test func rejectionsAreFourHundredsWithAReasonAndStoreNothing() async throws {
-        let store = try await StoreFixture()
+    @Test(arguments: StoreEngine.allCases) func rejectionsAreFourHundredsWithAReasonAndStoreNothing(_ engine: StoreEngine) async throws {
+        let store = try await StoreFixture(engine: engine)
         defer { store.stop() }
         let (first, _) = referenceRecords()
         let body = Deflate.compress(encodeBatch(site: store.site, records: first.map { var r = $0; r.site = ""; return r.encoded() }, thinned: 0, refused: 0))
@@ -105,11 +105,19 @@ import Testing
 
         let otherSite = Deflate.compress(encodeBatch(site: "elsewhere", records: [], thinned: 0, refused: 0))
         #expect(try await store.post(body: otherSite).status == 400)
+        // Numbers the database cannot hold (64-bit signed) are refused, not trapped on.
+        var far = first[0]
+        far.seq = UInt64.max
+        far.site = ""
+        let farSeq = try await store.post(body: Deflate.compress(encodeBatch(site: store.site, records: [far.encoded()], thinned: 0, refused: 0)))
+        #expect(farSeq.status == 400 && String(decoding: farSeq.body, as: UTF8.self).contains("over 2^63 - 1"))
+        let farCount = try await store.post(body: Deflate.compress(encodeBatch(site: store.site, records: [], thinned: UInt64.max, refused: 0)))
+        #expect(farCount.status == 400)
         #expect(try await store.backend.count("records", site: store.site) == 3)
     }
 
-    @Test func garbageBodiesAreAlwaysFourHundredsNeverStored() async throws {
-        let store = try await StoreFixture()
+    @Test(arguments: StoreEngine.allCases) func garbageBodiesAreAlwaysFourHundredsNeverStored(_ engine: StoreEngine) async throws {
+        let store = try await StoreFixture(engine: engine)
         defer { store.stop() }
         let (first, second) = referenceRecords()
         let valid = encodeBatch(site: store.site, records: (first + second).map { var r = $0; r.site = ""; return r.encoded() }, thinned: 0, refused: 0)
@@ -142,8 +150,8 @@ import Testing
         #expect(statuses[400, default: 0] > 100)
     }
 
-    @Test func aSiteThatStopsReportingGoesSilentAndComesBack() async throws {
-        let store = try await StoreFixture()
+    @Test(arguments: StoreEngine.allCases) func aSiteThatStopsReportingGoesSilentAndComesBack(_ engine: StoreEngine) async throws {
+        let store = try await StoreFixture(engine: engine)
         defer { store.stop() }
         let (first, second) = referenceRecords()
         _ = try await store.push(first)

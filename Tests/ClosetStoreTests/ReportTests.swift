@@ -36,8 +36,8 @@ import Testing
 /// The report from records pushed through the real ingest: a power cut across midnight at
 /// the month's end, an uplink port down for 10 minutes, a hot day.
 @Suite(.serialized) struct ReportTests {
-    @Test func theMonthlyFiguresFromStoredRecords() async throws {
-        let store = try await StoreFixture()
+    @Test(arguments: StoreEngine.allCases) func theMonthlyFiguresFromStoredRecords(_ engine: StoreEngine) async throws {
+        let store = try await StoreFixture(engine: engine)
         defer { store.stop() }
         let oct31 = MonthIntervals.daysFromCivil(2026, 10, 31) * 86_400
         func at(_ s: Int64) -> Timestamp { Timestamp(nanosecondsSinceEpoch: s * 1_000_000_000) }
@@ -84,8 +84,8 @@ import Testing
 }
 
 @Suite(.serialized) struct RetentionTests {
-    @Test func oldReadingsBecomeHourlyValuesThatChartsAndReportsStillUse() async throws {
-        let store = try await StoreFixture()
+    @Test(arguments: StoreEngine.allCases) func oldReadingsBecomeHourlyValuesThatChartsAndReportsStillUse(_ engine: StoreEngine) async throws {
+        let store = try await StoreFixture(engine: engine)
         defer { store.stop() }
         let now = store.clock.now()
         let old = (now - 40 * 86_400).floorDivided(by: 3600) * 3600  // an hour 40 days ago

@@ -11,12 +11,28 @@ import Logging
 import Glibc
 #endif
 
-/// A real closet-store (Hummingbird, SQLite in a temp folder) on a loopback port, with one
-/// site whose key the test knows.
+/// The databases the store runs on; the storage tests run on each.
+enum StoreEngine: String, CaseIterable, Sendable, CustomStringConvertible {
+    case sqlite, postgres
+    var description: String { rawValue }
+
+    /// A new, empty database of this engine.
+    func freshDatabase(in tree: FixtureTree) throws -> String {
+        switch self {
+        case .sqlite: "sqlite:" + tree.path("store.db")
+        case .postgres: try TestPostgres.freshDatabase()
+        }
+    }
+}
+
+/// A real closet-store (Hummingbird; SQLite in a temp folder, or a fresh database on the
+/// test PostgreSQL) on a loopback port, with one site whose key the test knows.
 final class StoreFixture: @unchecked Sendable {
     let tree = FixtureTree(prefix: "closet-store")
-    let backend: SQLiteBackend
-    let vault = KeyVault(master: randomBytes(32))
+    let backend: StoreBackend
+    /// The database's URL, for a second instance on the same one.
+    let database: String
+    let vault: KeyVault
     let port: Int
     let site = "so-tttt-hanoi"
     let key: [UInt8]
@@ -29,12 +45,19 @@ final class StoreFixture: @unchecked Sendable {
         func now() -> Int64 { Int64(time(nil)) + offset }
     }
 
-    init(tls: (certificate: String, key: String)? = nil, rate: (Double, Double) = (1e6, 1e6), port: Int = freeLoopbackPort(), key: [UInt8] = randomBytes(32)) async throws {
+    /// `sharing`: another instance on `other`'s database, master key and site (as several
+    /// instances behind a load balancer).
+    init(
+        engine: StoreEngine = .sqlite, sharing other: StoreFixture? = nil, tls: (certificate: String, key: String)? = nil, rate: (Double, Double) = (1e6, 1e6),
+        port: Int = freeLoopbackPort(), key: [UInt8] = randomBytes(32)
+    ) async throws {
         self.port = port
-        self.key = key
-        backend = try SQLiteBackend(path: tree.path("store.db"))
+        self.key = other?.key ?? key
+        vault = other?.vault ?? KeyVault(master: randomBytes(32))
+        database = try other?.database ?? engine.freshDatabase(in: tree)
+        backend = try StoreBackend.open(database)
         _ = try await backend.migrate()
-        try await backend.addSite(name: site, sealedKey: vault.seal(key), now: 0)
+        if other == nil { try await backend.addSite(name: site, sealedKey: vault.seal(self.key), now: 0) }
         clock = Clock()
         let clock = self.clock
         var logger = Logger(label: "test-store")
@@ -81,6 +104,8 @@ final class StoreFixture: @unchecked Sendable {
 
     func stop() {
         server?.cancel()
+        let backend = self.backend
+        Task { await backend.close() }
         tree.remove()
     }
 }
