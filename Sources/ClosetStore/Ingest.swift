@@ -71,6 +71,7 @@ public enum IngestDecoder {
                 guard r.seq > 0 else { throw IngestRejection(400, "record \(i) has no sequence number") }
                 guard r.seq <= UInt64(Int64.max) else { throw IngestRejection(400, "record \(i) has sequence number \(r.seq), over 2^63 - 1") }
                 guard r.site.isEmpty || r.site == site else { throw IngestRejection(400, "record \(r.seq) names site '\(r.site)'") }
+                guard !holdsNUL(r) else { throw IngestRejection(400, "record \(r.seq) holds a NUL character in a name or text") }
                 records.append(r)
             } catch let e as IngestRejection {
                 throw e
@@ -79,6 +80,19 @@ public enum IngestDecoder {
             }
         }
         return IngestBatch(site: site, records: records, thinned: batch.thinned, refused: batch.refused)
+    }
+
+    /// Whether any text the record carries holds a NUL (no name does; PostgreSQL's text
+    /// type refuses it, which would turn a bad record into a store error).
+    static func holdsNUL(_ r: WireRecord) -> Bool {
+        var texts = [r.site]
+        switch r.body {
+        case .dictionary(let d):
+            texts += d.devices.flatMap { [$0.name, $0.kind, $0.driver] + $0.portName } + d.channels.flatMap { [$0.variable, $0.unit] }
+        case .events(let list): texts += list.flatMap { [$0.kind, $0.variable, $0.old, $0.new, $0.reason] }
+        case .full, .delta: break
+        }
+        return texts.contains { $0.utf8.contains(0) }
     }
 }
 

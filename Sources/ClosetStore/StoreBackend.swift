@@ -228,7 +228,8 @@ public final class StoreBackend: Sendable {
         var ports: [[SQLValue]] = []
         var levels: [String: [SQLValue]] = [:]
         var events: [[SQLValue]] = []
-        var lastStateSnapshot: (UInt32, [UInt8], UInt64, Int64)?
+        // The record that last moved the state; the state is encoded once, at the end.
+        var lastState: WireRecord?
         var gaps = 0
         func store(_ a: AppliedState, time: Int64) {
             for r in a.readings { readings.append([site, .text(r.device), .text(r.variable), .integer(time), .real(r.value)]) }
@@ -268,9 +269,7 @@ public final class StoreBackend: Sendable {
                 applied.ports = r.portStates().filter { previousPorts?["\($0.device)#\($0.index)"] != $0.state }
                 store(applied, time: record.time)
                 replica = r
-                var encoded = record
-                encoded.site = ""
-                lastStateSnapshot = (d.id, encoded.encoded(), record.seq, record.time)
+                lastState = record
             case .delta(let delta):
                 guard var r = replica, let applied = r.apply(delta, seq: record.seq) else {
                     gaps += 1
@@ -279,8 +278,7 @@ public final class StoreBackend: Sendable {
                 }
                 store(applied, time: record.time)
                 replica = r
-                let full = WireRecord(boot: record.boot, seq: record.seq, time: record.time, body: .full(r.state.snapshot(dictionary: r.dictionary)))
-                lastStateSnapshot = (r.dictionary.id, full.encoded(), record.seq, record.time)
+                lastState = record
             }
         }
         try await c.insert(into: "readings", columns: ["site_id", "device", "variable", "time", "value"], rows: readings, suffix: "")
@@ -290,7 +288,12 @@ public final class StoreBackend: Sendable {
             suffix: "ON CONFLICT (site_id, device) DO UPDATE SET level = excluded.level, stale = excluded.stale, time = excluded.time")
         let eventColumns = ["site_id", "time", "device", "kind", "variable", "old", "new", "level", "reason"]
         try await c.insert(into: "events", columns: eventColumns, rows: events, suffix: "")
-        if let (dict, body, seq, time) = lastStateSnapshot {
+        if let record = lastState, let r = replica {
+            let (dict, seq, time) = (r.dictionary.id, record.seq, record.time)
+            var full = record
+            full.site = ""
+            if case .delta = record.body { full.body = .full(r.state.snapshot(dictionary: r.dictionary)) }
+            let body = full.encoded()
             let levels = replica?.state.levels.map { Int($0 & 3) } ?? []
             let worst = levels.max().map { l in l == 1 ? 1 : l }  // unknown(1) < warn(2) < crit(3)
             let problem = try await c.query(

@@ -111,6 +111,11 @@ import Testing
         far.site = ""
         let farSeq = try await store.post(body: Deflate.compress(encodeBatch(site: store.site, records: [far.encoded()], thinned: 0, refused: 0)))
         #expect(farSeq.status == 400 && String(decoding: farSeq.body, as: UTF8.self).contains("over 2^63 - 1"))
+        guard case .dictionary(var d) = first[0].body else { throw TestSetupError("the first record is not the dictionary") }
+        d.devices[0].name = "ups\u{0}"
+        let nul = WireRecord(boot: 2, seq: 1, time: 0, body: .dictionary(d))
+        let nulBody = try await store.post(body: Deflate.compress(encodeBatch(site: store.site, records: [nul.encoded()], thinned: 0, refused: 0)))
+        #expect(nulBody.status == 400 && String(decoding: nulBody.body, as: UTF8.self).contains("NUL"))
         let farCount = try await store.post(body: Deflate.compress(encodeBatch(site: store.site, records: [], thinned: UInt64.max, refused: 0)))
         #expect(farCount.status == 400)
         #expect(try await store.backend.count("records", site: store.site) == 3)
