@@ -66,9 +66,9 @@ final class PostgresEngine: SQLDatabase {
         let logger = self.logger
         do {
             if transaction {
-                return try await client.withTransaction(logger: logger) { c in try await body(Connection(connection: c, logger: logger)) }
+                return try await client.withTransaction(logger: logger) { c in try await body(Connection(connection: c, logger: logger, database: description)) }
             }
-            return try await client.withConnection { c in try await body(Connection(connection: c, logger: logger)) }
+            return try await client.withConnection { c in try await body(Connection(connection: c, logger: logger, database: description)) }
         } catch let e as PostgresTransactionError {
             if let inner = e.closureError { throw inner }
             throw Self.describe(e.beginError ?? e.commitError ?? e.rollbackError ?? e, sql: nil, database: description)
@@ -95,6 +95,8 @@ final class PostgresEngine: SQLDatabase {
     struct Connection: SQLConnection {
         let connection: PostgresConnection
         let logger: Logger
+        /// For messages: the URL without its password.
+        let database: String
 
         func query(_ sql: String, _ parameters: [SQLValue]) async throws -> [SQLRow] {
             var binds = PostgresBindings(capacity: parameters.count)
@@ -118,7 +120,7 @@ final class PostgresEngine: SQLDatabase {
                 }
                 return rows
             } catch {
-                throw PostgresEngine.describe(error, sql: sql, database: "postgres")
+                throw PostgresEngine.describe(error, sql: sql, database: database)
             }
         }
 
