@@ -29,6 +29,21 @@ public enum TestPostgres {
 
     nonisolated(unsafe) static var ownCluster: String?
 
+    /// A cluster of the test's own (`options`: tools/pg-cluster's, such as `tls=CERTDIR`) in
+    /// `directory` (its parents open to the postgres user); its admin URL. Stop it with
+    /// `stopCluster`.
+    public static func startCluster(in directory: String, port: Int, options: [String] = []) throws -> String {
+        let r = try spawnAndWait(repositoryRoot + "/tools/pg-cluster", ["start", directory, String(port)] + options, output: directory + ".log")
+        guard r.status == 0, let url = r.out.split(separator: "\n").last(where: { $0.hasPrefix("postgres://") }) else {
+            throw TestSetupError("tools/pg-cluster start: \(r.out)")
+        }
+        return String(url)
+    }
+
+    public static func stopCluster(in directory: String) {
+        _ = try? spawnAndWait(repositoryRoot + "/tools/pg-cluster", ["stop", directory], output: directory + ".stop.log")
+    }
+
     /// A new, empty database on the test cluster; its URL.
     public static func freshDatabase() throws -> String {
         let admin = try server.get()

@@ -5,6 +5,10 @@ import ClosetUplink
 import ClosetWire
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Two closet-store instances on one PostgreSQL database, as behind a load balancer: any
 /// instance takes any push, and what must happen once happens once.
 @Suite(.serialized) struct SharedDatabaseTests {
@@ -58,5 +62,40 @@ import Testing
         async let foldB = b.backend.downsample(before: later + 86_400)
         let (foldedA, foldedB) = try await (foldA, foldB)
         #expect(foldedA + foldedB > 0 && min(foldedA, foldedB) == 0)
+    }
+}
+
+/// The store's connection to PostgreSQL over TLS, against a server that takes TLS only and
+/// a certificate from the private CA the tests make.
+@Suite(.serialized) struct PostgresTLSTests {
+    @Test func verifyFullTrustsTheCAAndRefusesAnother() async throws {
+        let certs = try TLSTests().certificates()
+        defer { certs.remove() }
+        let tree = FixtureTree(prefix: "closet-pgtls")
+        defer { tree.remove() }
+        chmod(tree.root, 0o755)
+        let cluster = tree.path("cluster")
+        let port = freeLoopbackPort()
+        let admin = try TestPostgres.startCluster(in: cluster, port: port, options: ["tls=\(certs.root)"])
+        defer { TestPostgres.stopCluster(in: cluster) }
+
+        let verified = try StoreBackend.open(admin + "?sslmode=verify-full&sslrootcert=\(certs.path("ca.pem"))")
+        #expect(try await verified.migrate() == 4)
+        await verified.close()
+
+        // The server takes no plain connections: its own message comes through.
+        let plain = try StoreBackend.open(admin)
+        await #expect { try await plain.migrate() } throws: { "\($0)".contains("no pg_hba.conf entry") && "\($0)".contains("127.0.0.1:\(port)") }
+        await plain.close()
+
+        // A certificate from another CA is refused by verify-full, accepted (encrypted,
+        // unverified) by require, as libpq does.
+        let otherCA = "sslrootcert=\(certs.path("other-ca.pem"))"
+        let refused = try StoreBackend.open(admin + "?sslmode=verify-full&" + otherCA)
+        await #expect { try await refused.migrate() } throws: { "\($0)".lowercased().contains("certificate") }
+        await refused.close()
+        let unverified = try StoreBackend.open(admin + "?sslmode=require&" + otherCA)
+        #expect(try await unverified.migrate() == 4)
+        await unverified.close()
     }
 }
