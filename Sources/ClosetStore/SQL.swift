@@ -10,6 +10,9 @@ public struct SQLRow: Sendable {
     public var values: [SQLValue]
 
     public func isNull(_ i: Int) -> Bool { values[i] == .null }
+    /// nil for NULL.
+    public func int(ifPresent i: Int) -> Int64? { isNull(i) ? nil : int(i) }
+    public func text(ifPresent i: Int) -> String? { isNull(i) ? nil : text(i) }
 
     public func int(_ i: Int) -> Int64 {
         switch values[i] {

@@ -55,11 +55,10 @@ extension StoreBackend {
                     [.text(name)]
                 ).first
             else { return nil }
-            func optional(_ i: Int) -> Int64? { row.isNull(i) ? nil : row.int(i) }
             var view = SiteView(
-                name: name, time: optional(4), received: optional(5), silent: row.int(6) != 0, level: optional(7).map { Int($0) },
-                problem: row.isNull(8) ? nil : row.text(8), devices: [])
-            guard let dict = optional(1), let seq = optional(2), !row.isNull(3),
+                name: name, time: row.int(ifPresent: 4), received: row.int(ifPresent: 5), silent: row.int(6) != 0, level: row.int(ifPresent: 7).map { Int($0) },
+                problem: row.text(ifPresent: 8), devices: [])
+            guard let dict = row.int(ifPresent: 1), let seq = row.int(ifPresent: 2), !row.isNull(3),
                 let body = try await c.query("SELECT body FROM dictionaries WHERE site_id = ? AND id = ?", [.integer(row.int(0)), .integer(dict)]).first?.blob(0),
                 case .dictionary(let d) = try WireRecord(decoding: body).body, case .full(let s) = try WireRecord(decoding: row.blob(3)).body
             else { return view }

@@ -50,8 +50,6 @@ public final class StoreBackend: Sendable {
         return StoreBackend(try SQLiteEngine(path: url.hasPrefix("sqlite:") ? String(url.dropFirst(7)) : url))
     }
 
-    public convenience init(path: String) throws { self.init(try SQLiteEngine(path: path)) }
-
     /// The database as messages name it (no password).
     public var database: String { db.description }
 
@@ -152,7 +150,7 @@ public final class StoreBackend: Sendable {
     }
 
     static func readSite(_ s: SQLRow) -> SiteRecord {
-        SiteRecord(id: s.int(0), name: s.text(1), sealedKey: s.blob(2), created: s.int(3), revoked: s.isNull(4) ? nil : s.int(4))
+        SiteRecord(id: s.int(0), name: s.text(1), sealedKey: s.blob(2), created: s.int(3), revoked: s.int(ifPresent: 4))
     }
 
     /// Revokes the site's key (and frees the name for a new one); false if unknown.
@@ -208,7 +206,7 @@ public final class StoreBackend: Sendable {
             dictionaries[id] = d
             return d
         }
-        let stateDictionary = state.isNull(0) ? nil : UInt32(truncatingIfNeeded: state.int(0))
+        let stateDictionary = state.int(ifPresent: 0).map { UInt32(truncatingIfNeeded: $0) }
         var replica: Replica?
         var latestDictionary: WireDictionary?
         if let id = stateDictionary {
@@ -298,7 +296,7 @@ public final class StoreBackend: Sendable {
             let worst = levels.max().map { l in l == 1 ? 1 : l }  // unknown(1) < warn(2) < crit(3)
             let problem = try await c.query(
                 "SELECT device || ' ' || variable || ': ' || reason FROM events WHERE site_id = ? AND level >= 2 ORDER BY time DESC, id DESC LIMIT 1", [site]
-            ).first.flatMap { $0.isNull(0) ? nil : $0.text(0) }
+            ).first?.text(ifPresent: 0)
             try await c.query(
                 "UPDATE site_state SET dictionary = ?, state_seq = ?, snapshot = ?, time = ?, level = ?, problem = ? WHERE site_id = ?",
                 [.integer(Int64(dict)), .integer(Int64(bitPattern: seq)), .blob(body), .integer(time), worst.map { .integer(Int64($0)) } ?? .null, problem.map { .text($0) } ?? .null, site])
@@ -345,8 +343,8 @@ public final class StoreBackend: Sendable {
             "SELECT s.name, st.level, st.received, COALESCE(st.silent, 0), st.problem FROM sites s LEFT JOIN site_state st ON st.site_id = s.id WHERE s.revoked IS NULL ORDER BY s.name"
         ).map {
             SiteSummary(
-                name: $0.text(0), level: $0.isNull(1) ? nil : Int($0.int(1)), lastReport: $0.isNull(2) ? nil : $0.int(2),
-                silent: $0.int(3) != 0, problem: $0.isNull(4) ? nil : $0.text(4))
+                name: $0.text(0), level: $0.int(ifPresent: 1).map { Int($0) }, lastReport: $0.int(ifPresent: 2),
+                silent: $0.int(3) != 0, problem: $0.text(ifPresent: 4))
         }
     }
 
@@ -377,7 +375,7 @@ public final class StoreBackend: Sendable {
             "SELECT e.time, e.device, e.kind, e.variable, e.level, e.reason FROM events e JOIN sites s ON s.id = e.site_id WHERE s.name = ? ORDER BY e.time DESC, e.id DESC LIMIT ?",
             [.text(site), .integer(Int64(limit))]
         ).map {
-            StoredEvent(time: $0.int(0), device: $0.isNull(1) ? nil : $0.text(1), kind: $0.text(2), variable: $0.text(3), level: Int($0.int(4)), reason: $0.text(5))
+            StoredEvent(time: $0.int(0), device: $0.text(ifPresent: 1), kind: $0.text(2), variable: $0.text(3), level: Int($0.int(4)), reason: $0.text(5))
         }
     }
 }
