@@ -66,9 +66,6 @@ public final class SQLiteDatabase: @unchecked Sendable {
         }
     }
 
-    public var changes: Int { Int(sqlite3_changes(handle)) }
-    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
-
     /// A prepared statement: bind by position (1-based), step, read columns (0-based).
     public final class Statement {
         let stmt: OpaquePointer

@@ -155,16 +155,16 @@ final class PostgresEngine: SQLDatabase {
                 let column = rows.map { $0[c] }
                 switch column.first(where: { $0 != .null }) {
                 case .integer:
-                    binds.append(column.map { SQLRow(values: [$0]).int(0) })
+                    binds.append(column.map(\.int))
                     arrays.append("$\(binds.count)::int8[]")
                 case .real:
-                    binds.append(column.map { SQLRow(values: [$0]).double(0) })
+                    binds.append(column.map(\.double))
                     arrays.append("$\(binds.count)::float8[]")
                 case .blob:
-                    binds.append(column.map { ByteBuffer(bytes: SQLRow(values: [$0]).blob(0)) })
+                    binds.append(column.map { ByteBuffer(bytes: $0.blob) })
                     arrays.append("$\(binds.count)::bytea[]")
                 case .text, .null, nil:
-                    binds.append(column.map { SQLRow(values: [$0]).text(0) })
+                    binds.append(column.map(\.text))
                     arrays.append("$\(binds.count)::text[]")
                 }
                 names.append("c\(c)")

@@ -14,8 +14,16 @@ public struct SQLRow: Sendable {
     public func int(ifPresent i: Int) -> Int64? { isNull(i) ? nil : int(i) }
     public func text(ifPresent i: Int) -> String? { isNull(i) ? nil : text(i) }
 
-    public func int(_ i: Int) -> Int64 {
-        switch values[i] {
+    public func int(_ i: Int) -> Int64 { values[i].int }
+    public func double(_ i: Int) -> Double { values[i].double }
+    public func text(_ i: Int) -> String { values[i].text }
+    public func blob(_ i: Int) -> [UInt8] { values[i].blob }
+}
+
+extension SQLValue {
+    /// The value as each type, converted the way SQLite does (NULL is 0 or empty).
+    var int: Int64 {
+        switch self {
         case .integer(let v): v
         case .real(let d): Int64(exactly: d.rounded(.towardZero)) ?? 0
         case .text(let s): Int64(s) ?? 0
@@ -23,8 +31,8 @@ public struct SQLRow: Sendable {
         }
     }
 
-    public func double(_ i: Int) -> Double {
-        switch values[i] {
+    var double: Double {
+        switch self {
         case .integer(let v): Double(v)
         case .real(let d): d
         case .text(let s): Double(s) ?? 0
@@ -32,8 +40,8 @@ public struct SQLRow: Sendable {
         }
     }
 
-    public func text(_ i: Int) -> String {
-        switch values[i] {
+    var text: String {
+        switch self {
         case .integer(let v): String(v)
         case .real(let d): String(d)
         case .text(let s): s
@@ -42,8 +50,8 @@ public struct SQLRow: Sendable {
         }
     }
 
-    public func blob(_ i: Int) -> [UInt8] {
-        switch values[i] {
+    var blob: [UInt8] {
+        switch self {
         case .blob(let b): b
         case .text(let s): Array(s.utf8)
         default: []
